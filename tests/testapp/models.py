@@ -1,0 +1,1 @@
+"""Test-only models (no migrations: pytest-django creates their tables directly)."""
