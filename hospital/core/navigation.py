@@ -1,4 +1,8 @@
-"""The navigation each role sees. Pages of later issues add their entries here."""
+"""The navigation each role sees. Pages of later issues add their entries here.
+
+An entry whose URL name does not resolve (its app has no page yet) is skipped, so adding a page is
+one NAV_ITEMS line; the home page turns the same entries into its cards.
+"""
 
 from dataclasses import dataclass
 
@@ -14,17 +18,50 @@ class NavItem:
     url_name: str
     roles: tuple[str, ...]  # empty: every signed-in user
     staff_only: bool = False
+    icon: str = "page"  # a name known to templates/includes/icon.html
+    description: str = ""  # one line for the home page card
 
 
 NAV_ITEMS = (
-    NavItem(_("Home"), "core:home", ()),
-    NavItem(_("Access log"), "core:access_log", (roles.AUDITOR, roles.RECORDS_ARCHIVIST)),
-    NavItem(_("API reference"), "api-docs", (roles.INTEGRATION_CLIENT, roles.ADMINISTRATOR)),
-    NavItem(_("Administration"), "admin:index", (), staff_only=True),
+    NavItem(_("Home"), "core:home", (), icon="home", description=_("Your dashboard and the system status.")),
+    NavItem(
+        _("Access log"),
+        "core:access_log",
+        (roles.AUDITOR, roles.RECORDS_ARCHIVIST),
+        icon="log",
+        description=_("Who opened which patient record, when and why."),
+    ),
+    NavItem(
+        _("API reference"),
+        "api-docs",
+        (roles.INTEGRATION_CLIENT, roles.ADMINISTRATOR),
+        icon="code",
+        description=_("The REST interface for HIS, LIS and PACS integrations."),
+    ),
+    NavItem(
+        _("Administration"),
+        "admin:index",
+        (),
+        staff_only=True,
+        icon="settings",
+        description=_("Users, roles, second factors and reference data."),
+    ),
 )
 
 
-def navigation_for(user) -> list[dict]:
+def _is_active(item_url_name: str, url: str, view_name: str | None, path: str | None) -> bool:
+    if view_name and view_name == item_url_name:
+        return True
+    # Pages below a section (an admin change form under the admin index) keep the section lit;
+    # the root URL would match every path, so it only counts on an exact view match.
+    return bool(path) and url != "/" and path.startswith(url)
+
+
+def navigation_for(user, *, view_name: str | None = None, path: str | None = None) -> list[dict]:
+    """The entries `user` may open, in NAV_ITEMS order, each with `active` set for the current page.
+
+    `view_name` is request.resolver_match.view_name and `path` is request.path; both are optional.
+    """
     if not user.is_authenticated:
         return []
     items = []
@@ -37,5 +74,21 @@ def navigation_for(user) -> list[dict]:
             url = reverse(item.url_name)
         except NoReverseMatch:
             continue
-        items.append({"label": item.label, "url": url, "url_name": item.url_name})
+        items.append(
+            {
+                "label": item.label,
+                "url": url,
+                "url_name": item.url_name,
+                "icon": item.icon,
+                "description": item.description,
+                "active": _is_active(item.url_name, url, view_name, path),
+            }
+        )
     return items
+
+
+def role_labels_for(user) -> list[str]:
+    """Translated labels of the user's roles, in the order roles.ROLE_LABELS lists them."""
+    if not user.is_authenticated:
+        return []
+    return [label for name, label in roles.ROLE_LABELS.items() if name in user.role_names]

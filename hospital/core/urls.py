@@ -6,6 +6,7 @@ app_name = "core"
 
 urlpatterns = [
     path("", pages.home, name="home"),
+    path("status/", pages.system_status, name="system_status"),
     path("accounts/login/", auth.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth.LogoutView.as_view(), name="logout"),
     path("accounts/otp/", auth.otp_verify, name="otp_verify"),

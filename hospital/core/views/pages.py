@@ -1,11 +1,21 @@
-"""Home page and the health endpoint."""
+"""Home page, the system-status card and the health endpoint."""
 
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 
+from hospital.core import roles
 from hospital.core.health import health_report
+from hospital.core.navigation import navigation_for
+
+CHECK_LABELS = {
+    "database": _("Database"),
+    "redis": _("Redis (cache and task queue)"),
+    "worker": _("Background worker"),
+    "migrations": _("Database migrations"),
+}
 
 
 @never_cache
@@ -17,4 +27,31 @@ def healthz(request):
 
 @login_required
 def home(request):
-    return render(request, "core/home.html")
+    match = request.resolver_match
+    destinations = [
+        item
+        for item in navigation_for(request.user, view_name=match.view_name if match else None, path=request.path)
+        if item["url_name"] != "core:home"
+    ]
+    return render(request, "core/home.html", {"destinations": destinations})
+
+
+@never_cache
+@login_required
+def system_status(request):
+    """The status card's body for htmx (refreshed every 30 s); a whole page when opened directly."""
+    report = health_report()
+    # Failure details name hosts and exceptions: only administrators see them.
+    show_details = request.user.is_staff or request.user.has_role(roles.ADMINISTRATOR)
+    checks = [
+        {
+            "name": name,
+            "label": CHECK_LABELS.get(name, name),
+            "ok": check["ok"],
+            "ms": check.get("ms"),
+            "detail": check.get("detail") if show_details else "",
+        }
+        for name, check in report["checks"].items()
+    ]
+    template = "core/includes/system_status.html" if request.htmx else "core/includes/system_status_page.html"
+    return render(request, template, {"status_ok": report["ok"], "checks": checks})
