@@ -171,7 +171,8 @@ AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=30))
 AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "core/locked_out.html"
+# Pages get core/locked_out.html, the API its common error format (code "locked_out").
+AXES_LOCKOUT_CALLABLE = "hospital.core.views.auth.lockout_response"
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 # Lockout is per account on purpose: ward PCs are shared, so locking an IP would lock a whole ward out.

@@ -9,7 +9,8 @@ class CoreConfig(AppConfig):
     verbose_name = _("Hospital core")
 
     def ready(self) -> None:
-        from hospital.core import roles
+        from hospital.core import admin_site, roles
 
         # Permissions of apps migrated later are attached to the roles as they appear.
         post_migrate.connect(roles.roles_sync_after_migrate, dispatch_uid="core.roles_sync")
+        admin_site.admin_site_install()
