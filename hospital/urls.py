@@ -11,5 +11,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/core/", include("hospital.core.api_urls")),
+    path("api/v1/emr/", include("emr.urls")),
     path("", include("hospital.core.urls")),
 ]
