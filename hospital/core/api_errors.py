@@ -2,7 +2,9 @@
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, JsonResponse
+from django.utils.translation import gettext as _
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -35,7 +37,7 @@ def exception_handler(exc, context):
         detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
         body = {
             "code": "invalid",
-            "message": "The request has invalid fields.",
+            "message": _("The request has invalid fields."),
             "fields": _flatten(detail),
         }
     else:
@@ -43,10 +45,30 @@ def exception_handler(exc, context):
         codes = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
         body = {
             "code": codes if isinstance(codes, str) else "error",
-            "message": _flatten(detail) if not isinstance(detail, dict) else "Request failed.",
+            "message": _flatten(detail) if not isinstance(detail, dict) else _("Request failed."),
             "fields": _flatten(detail) if isinstance(detail, dict) else {},
         }
     response.data = {"error": body}
     if response.status_code == status.HTTP_429_TOO_MANY_REQUESTS and "Retry-After" not in response:
         response["Retry-After"] = "60"
     return response
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def handler404(request, exception=None):
+    """The 404 of a URL no view matched: the common error body under /api/, the normal page elsewhere."""
+    if _is_api(request):
+        body = {"code": "not_found", "message": _("No API endpoint at this address."), "fields": {}}
+        return JsonResponse({"error": body}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def handler500(request):
+    """An unexpected failure: the common error body under /api/ (no traceback), the normal page elsewhere."""
+    if _is_api(request):
+        body = {"code": "server_error", "message": _("The server failed to handle the request."), "fields": {}}
+        return JsonResponse({"error": body}, status=500)
+    return defaults.server_error(request)

@@ -193,3 +193,18 @@ def test_signed_in_non_staff_is_refused_by_the_admin(client):
     response = client.get("/admin/", follow=True)
 
     assert response.status_code == 403
+
+
+def test_lockout_message_in_simplified_chinese(client):
+    UserFactory(username="dr.wang")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+
+    for _attempt in range(settings.AXES_FAILURE_LIMIT):
+        response = sign_in(client, "dr.wang", password="wrong-password")
+
+    body = response.content.decode()
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    assert response.status_code == 429
+    assert "账户已锁定" in body
+    assert f"{minutes} 分钟后重试" in body
+    assert "联系管理员" in body
