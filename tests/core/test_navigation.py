@@ -89,6 +89,9 @@ def test_home_shows_name_roles_and_cards_for_what_the_role_can_open(client):
     assert 'card card-link" href="/admin/' not in html
     assert f'hx-get="{reverse("core:system_status")}"' in html
     assert 'hx-trigger="load, every 30s"' in html
+    # htmx comes from django-htmx's static files and sends the CSRF token on every request
+    assert "django_htmx/htmx-2.min.js" in html
+    assert 'hx-headers=\'{"X-CSRFToken": "' in html
     # the current page is marked for assistive technology
     assert 'class="active" aria-current="page"' in html
 
