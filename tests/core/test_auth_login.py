@@ -39,6 +39,12 @@ def test_sign_in_follows_a_safe_next_but_not_another_site(client):
     assert sign_in(client, "nurse.li", next="https://evil.example/").url == reverse("core:home")
 
 
+def test_sign_in_form_carries_next_through_the_post(client):
+    body = client.get(LOGIN_URL, {"next": "/admin/"}).content.decode()
+
+    assert '<input type="hidden" name="next" value="/admin/">' in body
+
+
 def test_wrong_password_shows_clear_error_and_attempts_left(client):
     UserFactory(username="nurse.li")
 
