@@ -14,3 +14,7 @@ urlpatterns = [
     path("api/v1/emr/", include("emr.urls")),
     path("", include("hospital.core.urls")),
 ]
+
+# Under /api/ errors keep the API's JSON error format; pages get the normal error pages.
+handler404 = "hospital.core.api_errors.handler404"
+handler500 = "hospital.core.api_errors.handler500"
