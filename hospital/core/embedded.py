@@ -134,6 +134,11 @@ def postgres_start(profile: Profile) -> bool:
     """Start the embedded server if it is not running; return True when this call started it."""
     if postgres_running(profile):
         return False
+    if _port_open(profile.pg_port):
+        raise RuntimeError(
+            f"Port {profile.pg_port} is taken by another program; stop it or choose another port with "
+            f"{'EMBEDDED_PG_PORT' if profile.name == 'run' else 'EMBEDDED_TEST_PG_PORT'}."
+        )
     run_as = _as_pg_user()
     data = profile.pg_data
     if not (data / "PG_VERSION").exists():
@@ -211,7 +216,12 @@ def redis_running(profile: Profile) -> bool:
 
 def redis_start(profile: Profile) -> bool:
     if redis_running(profile):
-        return False
+        if (profile.redis_dir / "redis.pid").exists():
+            return False
+        raise RuntimeError(
+            f"Port {profile.redis_port} is taken by another program; stop it or choose another port with "
+            f"{'EMBEDDED_REDIS_PORT' if profile.name == 'run' else 'EMBEDDED_TEST_REDIS_PORT'}."
+        )
     profile.redis_dir.mkdir(parents=True, exist_ok=True)
     args = [
         _redis_server(),

@@ -115,7 +115,7 @@ def test_make_run_from_nothing_then_demo_doctor_signs_in(tmp_path, browser):
         assert "/accounts/login/" in page.url
         page.fill("input[name=username]", "dr.li")
         page.fill("input[name=password]", DEMO_PASSWORD)
-        page.click("button[type=submit]")
+        page.get_by_role("button", name="Sign in").click()
         page.wait_for_url(f"{stack.url}/")
 
         # Then the home page greets the doctor
