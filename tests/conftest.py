@@ -138,3 +138,11 @@ def _flush_past_the_access_log_guard():
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(DatabaseOperations, "sql_flush", sql_flush)
         yield
+
+
+@pytest.fixture(autouse=True)
+def _fresh_health_report():
+    """Pages reuse a recent health report for a few seconds; each test starts without one."""
+    from hospital.core import health
+
+    health._recent.update(at=0.0, report=None)

@@ -58,3 +58,14 @@ def health_report() -> dict:
     checks["migrations"] = _timed(_migrations) if checks["database"]["ok"] else {"ok": False, "detail": "database down"}
     checks["worker"] = _timed(_worker) if checks["redis"]["ok"] else {"ok": False, "detail": "broker down"}
     return {"ok": all(c["ok"] for c in checks.values()), "checks": checks}
+
+
+_recent: dict = {"at": 0.0, "report": None}
+
+
+def health_report_recent(max_age: float = 10.0) -> dict:
+    """health_report(), reused for `max_age` seconds within this process (for pages that poll it)."""
+    now = time.monotonic()
+    if _recent["report"] is None or now - _recent["at"] > max_age:
+        _recent["report"], _recent["at"] = health_report(), now
+    return _recent["report"]

@@ -27,7 +27,7 @@ NAV_ITEMS = (
     NavItem(
         _("Access log"),
         "core:access_log",
-        (roles.AUDITOR, roles.RECORDS_ARCHIVIST),
+        (roles.AUDITOR, roles.ADMINISTRATOR),
         icon="log",
         description=_("Who opened which patient record, when and why."),
     ),

@@ -45,7 +45,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     PHARMACIST: ("pharmacy.*", "emr.view_medicationorder", "emr.view_patient", "emr.view_allergy"),
     BED_MANAGER: ("scheduling.*", "emr.view_patient", "emr.view_encounter", "ai.view_*"),
     FINANCE_OFFICER: ("finance.*", "emr.view_patient", "emr.view_encounter"),
-    RECORDS_ARCHIVIST: ("emr.view_patient", "emr.change_patient", "emr.view_encounter", "core.view_accesslog"),
+    RECORDS_ARCHIVIST: ("emr.view_patient", "emr.change_patient", "emr.view_encounter"),
     AUDITOR: ("core.view_accesslog", "core.view_user", "axes.view_*"),
     ADMINISTRATOR: (
         "core.*_user",

@@ -25,7 +25,9 @@ def test_auditor_sees_the_access_log_and_staff_see_administration():
     admin = UserFactory(roles=["administrator"], is_staff=True)
 
     assert _names(navigation_for(auditor)) == ["core:home", "core:access_log"]
-    assert _names(navigation_for(admin)) == ["core:home", "api-docs", "admin:index"]
+    assert _names(navigation_for(admin)) == ["core:home", "core:access_log", "api-docs", "admin:index"]
+    archivist = UserFactory(roles=["records_archivist"])
+    assert "core:access_log" not in _names(navigation_for(archivist))
 
 
 def test_anonymous_user_gets_no_navigation(rf):
