@@ -36,7 +36,8 @@ def production_secrets() -> dict[str, str]:
 
 @pytest.fixture
 def production_env(tmp_path, production_secrets) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+    # The browser fixtures allow Django's ORM under Playwright's event loop; a production process must not inherit that.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST") and k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     env.update(
         production_secrets,
         DJANGO_SETTINGS_MODULE="hospital.settings",
