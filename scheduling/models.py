@@ -1,5 +1,6 @@
 """Wards and beds, and the daily census history that forecasting learns from."""
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -153,3 +154,34 @@ class WardDailyCensus(BaseModel):
     @property
     def occupancy_rate(self) -> float:
         return self.occupied_at_midnight / self.capacity
+
+
+class WardAssignment(BaseModel):
+    """A staff member's assignment to a ward (the roster's backbone): ward staff treat the ward's inpatients.
+
+    An assignment without `ends_on` is current. Access to charts follows it: a nurse sees the inpatients
+    of the wards she is assigned to today (emr.selectors.access).
+    """
+
+    class Role(models.TextChoices):
+        DOCTOR = "doctor", _("Doctor")
+        NURSE = "nurse", _("Nurse")
+        OTHER = "other", _("Other")
+
+    ward = models.ForeignKey(Ward, on_delete=models.PROTECT, related_name="assignments")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="ward_assignments")
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices)
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"), null=True, blank=True)
+
+    class Meta(BaseModel.Meta):
+        verbose_name = _("ward assignment")
+        verbose_name_plural = _("ward assignments")
+        indexes = [models.Index(fields=["user", "ends_on"], name="sched_assignment_user_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_on__isnull=True) | models.Q(ends_on__gte=models.F("starts_on")),
+                name="sched_assignment_dates",
+            ),
+            models.UniqueConstraint(fields=["ward", "user", "starts_on"], name="sched_assignment_unique"),
+        ]
