@@ -37,7 +37,7 @@ sys.path.insert(0, str(BENCH_DIR))
 sys.path.insert(0, str(BASE_DIR))
 from _machine import machine_line, table  # noqa: E402
 
-RECORDER = "emr.selectors.access_log_record"  # the name the patient selector calls
+RECORDER = "emr.selectors.patients.access_log_record"  # the name the patient selector calls
 VARIANTS = ("with access log", "without access log")
 
 

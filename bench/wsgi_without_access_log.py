@@ -8,6 +8,6 @@ from unittest import mock
 
 from hospital.wsgi import application  # sets Django up; the selector module can be imported after it
 
-mock.patch("emr.selectors.access_log_record", lambda **_kwargs: None).start()
+mock.patch("emr.selectors.patients.access_log_record", lambda **_kwargs: None).start()
 
 __all__ = ["application"]

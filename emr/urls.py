@@ -1,8 +1,13 @@
+"""The EMR's REST API: each area's module declares its own urlpatterns."""
+
 from django.urls import path
 
-from emr import apis
+from emr.apis import clinical, encounters, notes, patients
 
 urlpatterns = [
-    path("patients/", apis.PatientCreateApi.as_view(), name="emr-patient-list"),
-    path("patients/<uuid:external_id>/", apis.PatientDetailApi.as_view(), name="emr-patient-detail"),
+    path("patients/", patients.PatientCreateApi.as_view(), name="emr-patient-list"),
+    path("patients/<uuid:external_id>/", patients.PatientDetailApi.as_view(), name="emr-patient-detail"),
+    *clinical.urlpatterns,
+    *encounters.urlpatterns,
+    *notes.urlpatterns,
 ]

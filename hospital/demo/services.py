@@ -16,7 +16,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from emr.models import Patient
-from emr.services import PatientData, patient_bulk_import
+from emr.services.patients import PatientData, patient_bulk_import
 from hospital.core import roles
 from hospital.core.models import User
 from hospital.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD

@@ -9,8 +9,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from emr.models import Patient
-from emr.selectors import patient_get
-from emr.services import PatientData, patient_bulk_import, patient_create
+from emr.selectors.patients import patient_get
+from emr.services.patients import PatientData, patient_bulk_import, patient_create
 from hospital.core.models import AccessLog
 from tests.factories import UserFactory
 

@@ -11,8 +11,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from emr.models import Patient
-from emr.selectors import patient_get
-from emr.services import EARLIEST_BIRTH_DATE, patient_create
+from emr.selectors.patients import patient_get
+from emr.services.patients import EARLIEST_BIRTH_DATE, patient_create
 
 
 def permission_required(perm: str) -> type[BasePermission]:

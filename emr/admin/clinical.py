@@ -1,0 +1,1 @@
+"""Admin for the clinical part of the record."""

@@ -1,0 +1,1 @@
+"""Admin for the encounters part of the record."""

@@ -1,0 +1,1 @@
+"""Admin for the notes part of the record."""

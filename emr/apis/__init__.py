@@ -1,0 +1,1 @@
+"""apis of the EMR app, one module per part of the record."""

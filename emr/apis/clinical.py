@@ -1,0 +1,3 @@
+"""clinical API of the EMR (to be filled)."""
+
+urlpatterns: list = []

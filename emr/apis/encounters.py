@@ -1,0 +1,3 @@
+"""encounters API of the EMR (to be filled)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""notes API of the EMR (to be filled)."""
+
+urlpatterns: list = []

@@ -1,0 +1,5 @@
+"""Clinician pages of the EMR (patients, charts, notes)."""
+
+app_name = "emr"
+
+urlpatterns: list = []

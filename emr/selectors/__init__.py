@@ -1,0 +1,1 @@
+"""selectors of the EMR app, one module per part of the record."""
