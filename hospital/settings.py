@@ -183,6 +183,10 @@ OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Hospital Platform")
 # Administrators (staff and superusers) must pass a TOTP second factor before the admin opens.
 OTP_REQUIRED_FOR_ADMINS = env.bool("OTP_REQUIRED_FOR_ADMINS", default=True)
 
+# Break the glass (emr.services.access): how long an emergency grant to a patient outside the user's care
+# teams lasts, in minutes; also the longest a user may ask for. Short, so that access is re-justified.
+BREAK_GLASS_MINUTES = env.int("BREAK_GLASS_MINUTES", default=60)
+
 # --- internationalisation ------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
