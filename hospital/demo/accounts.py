@@ -18,6 +18,9 @@ DEMO_ACCOUNTS: tuple[tuple[str, str, str], ...] = (
     ("his.gateway", roles.INTEGRATION_CLIENT, "HIS gateway"),
 )
 
+# The wards the demo clinicians work on (their charts come from these wards' patients).
+DEMO_WARDS = {"dr.li": "GM1", "dr.smith": "CARD1", "nurse.wang": "GM1"}
+
 
 def demo_logins_text() -> str:
     lines = [f"    {role:<18} {username}" for username, role, _name in DEMO_ACCOUNTS]

@@ -22,6 +22,7 @@ from hospital.core.models import User
 from hospital.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
 from hospital.demo.catalogue import DEPARTMENTS, WARDS, demo_patients, ward_staff
 from hospital.demo.census import CensusDay, WardInput, simulate
+from hospital.demo.charts import clinical_records
 from scheduling.models import Bed, Department, Ward, WardDailyCensus
 
 DEFAULT_DAYS = 3 * 365
@@ -47,6 +48,7 @@ class SeedSummary:
     staff: PartResult
     patients: PartResult
     census: PartResult
+    charts: int
     start: date
     end: date
 
@@ -60,7 +62,7 @@ class SeedSummary:
             ("census days", self.census),
         ]
         counts = ", ".join(f"{result.total} {label} ({result.created} new)" for label, result in parts)
-        return f"Demo hospital: {counts}; census {self.start} to {self.end}."
+        return f"Demo hospital: {counts}; {self.charts} new charts; census {self.start} to {self.end}."
 
 
 def _noop(_n: int) -> None:
@@ -294,6 +296,7 @@ def demo_hospital_seed(
     census_result = census_history(start=start, end=end, seed=seed, progress=progress)
     # Patients last: their access-log entry holds the log's chain lock until this transaction commits.
     patient_result = patients(count=patient_count, seed=seed)
+    charts = clinical_records(seed=seed)
     progress(1)
     return SeedSummary(
         departments=department_result,
@@ -302,6 +305,7 @@ def demo_hospital_seed(
         staff=staff_result,
         patients=patient_result,
         census=census_result,
+        charts=charts,
         start=start,
         end=end,
     )

@@ -122,7 +122,7 @@ def test_patients_mix_chinese_and_english_names_and_are_logged_once(seeded):
     assert 0 < len(han) < PATIENTS
     assert all(re.fullmatch(r"MRN\d{8}", p.mrn) for p in patients)
     assert all(p.birth_date < timezone.localdate() for p in patients)
-    entry = AccessLog.objects.get()
+    entry = AccessLog.objects.get(object_type="emr.patient")
     assert (entry.action, entry.actor_kind, entry.channel) == ("create", "system", "command")
     assert entry.detail == {"patients": PATIENTS}
 
