@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from emr.models import (
@@ -484,11 +484,17 @@ def _write(build: _Builder) -> None:
     ]
     NoteDiagnosis.objects.bulk_create(diagnoses, batch_size=2000)
     # Signed last, each at its own time: once signed, the database refuses any change to a note or its diagnoses.
-    for note, _codes, author, written_at in build.notes:
-        ClinicalNote.objects.filter(pk=note.pk).update(
-            created_at=written_at, status="signed", signed_at=written_at + timedelta(hours=1),
-            signed_by_id=author.pk,
-        )  # fmt: skip
+    rows = [(note.pk, written_at, author.pk) for note, _codes, author, written_at in build.notes]
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), 1000):
+            chunk = rows[start : start + 1000]
+            values = ", ".join(["(%s, %s::timestamptz, %s)"] * len(chunk))
+            cursor.execute(
+                "UPDATE emr_clinicalnote AS n SET created_at = v.at, status = 'signed', "  # noqa: S608 - placeholders only
+                "signed_at = v.at + interval '1 hour', signed_by_id = v.author "
+                f"FROM (VALUES {values}) AS v(id, at, author) WHERE n.id = v.id",
+                [item for row in chunk for item in row],
+            )
     Observation.objects.bulk_create(build.observations, batch_size=5000)
     Condition.objects.bulk_create(build.conditions, batch_size=2000)
     Allergy.objects.bulk_create(build.allergies, batch_size=2000)
