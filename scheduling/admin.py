@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from scheduling.models import Bed, Department, Ward, WardDailyCensus
+from scheduling.models import Bed, Department, Ward, WardAssignment, WardDailyCensus
 
 
 class WardInline(admin.TabularInline):
@@ -70,4 +70,18 @@ class WardDailyCensusAdmin(admin.ModelAdmin):
     date_hierarchy = "date"
     list_select_related = ("ward",)
     ordering = ("-date", "ward__code")
+    readonly_fields = ("external_id", "created_at", "updated_at")
+
+
+@admin.register(WardAssignment)
+class WardAssignmentAdmin(admin.ModelAdmin):
+    """Who works on which ward, and from when to when: a current assignment opens the ward's inpatients' records
+    to the user (emr.selectors.access), so changes here change who may read charts."""
+
+    list_display = ("ward", "user", "role", "starts_on", "ends_on")
+    list_filter = ("role", "ward")
+    search_fields = ("user__username", "user__display_name", "ward__code", "ward__name_en", "ward__name_zh")
+    list_select_related = ("ward", "user")
+    date_hierarchy = "starts_on"
+    raw_id_fields = ("user",)
     readonly_fields = ("external_id", "created_at", "updated_at")

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from emr.models import Patient
+from emr.selectors.access import PURPOSE_CLINICAL, PURPOSE_METADATA, is_clinician, sees_all_metadata
 from emr.selectors.patients import patient_get
 from emr.services.patients import EARLIEST_BIRTH_DATE, patient_create
 
@@ -37,6 +38,20 @@ class PatientOutputSerializer(serializers.Serializer):
     sex = serializers.ChoiceField(choices=Patient.Sex.choices)
     birth_date = serializers.DateField()
     allergy_status = serializers.ChoiceField(choices=Patient.AllergyStatus.choices)
+    created_at = serializers.DateTimeField()
+
+
+class PatientMetadataOutputSerializer(serializers.Serializer):
+    """What a records archivist sees of a patient: who they are, not their clinical state (no allergy status)."""
+
+    external_id = serializers.UUIDField()
+    mrn = serializers.CharField()
+    family_name = serializers.CharField()
+    given_name = serializers.CharField()
+    full_name = serializers.CharField()
+    sex = serializers.ChoiceField(choices=Patient.Sex.choices)
+    birth_date = serializers.DateField()
+    is_active = serializers.BooleanField()
     created_at = serializers.DateTimeField()
 
 
@@ -86,14 +101,23 @@ class PatientDetailApi(APIView):
         operation_id="emr_patient_retrieve",
         responses={
             200: PatientOutputSerializer,
-            403: OpenApiResponse(description="Missing the emr.view_patient permission."),
+            403: OpenApiResponse(
+                description="Missing the emr.view_patient permission, or a clinician who does not treat the patient "
+                "(error code break_glass_required; the message says how to break the glass)."
+            ),
             404: OpenApiResponse(description="No patient with this external id."),
         },
-        description="Read one patient by external id. The read is access-logged.",
+        description="Read one patient by external id, scoped to the user's care teams, wards and break-the-glass "
+        "grants. Records archivists get the record metadata (without the allergy status). The read, and a "
+        "refused attempt, are access-logged.",
     )
     def get(self, request, external_id):
+        # A records archivist reads metadata; anyone with a clinical role reads (and is scoped) clinically.
+        metadata_only = sees_all_metadata(request.user) and not is_clinician(request.user)
+        purpose = PURPOSE_METADATA if metadata_only else PURPOSE_CLINICAL
         try:
-            patient = patient_get(external_id=external_id, fetched_by=request.user)
+            patient = patient_get(external_id=external_id, fetched_by=request.user, purpose=purpose)
         except Patient.DoesNotExist as exc:
             raise Http404 from exc
-        return Response(PatientOutputSerializer(patient).data)
+        serializer_class = PatientMetadataOutputSerializer if metadata_only else PatientOutputSerializer
+        return Response(serializer_class(patient).data)

@@ -27,7 +27,8 @@ def exception_handler(exc, context):
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
-        exc = exceptions.PermissionDenied()
+        # Keep a stated reason and its code (e.g. how to break the glass); a bare one gets DRF's default text.
+        exc = exceptions.PermissionDenied(detail=str(exc) or None, code=getattr(exc, "code", None))
 
     response = drf_exception_handler(exc, context)
     if response is None:
