@@ -2,7 +2,8 @@
 
 WHO publishes ICD-10 in English only; clinicians here search and read diagnoses in Chinese. These titles follow
 the Chinese edition of ICD-10 (疾病和有关健康问题的国际统计分类), shortened where the English "unspecified"
-only marks the residual code. The ICD-10 data migration copies them into Icd10Code.title_zh. Every key must be a
+only marks the residual code; a common short name some clinicians type follows in brackets
+(冠心病, 慢阻肺). The ICD-10 data migration copies them into Icd10Code.title_zh. Every key must be a
 recordable (leaf) code of the WHO classification; a test checks that.
 """
 
@@ -98,8 +99,8 @@ TITLES_ZH = {
     "I11.9": "高血压性心脏病，不伴有心力衰竭",
     "I20.0": "不稳定型心绞痛",
     "I20.9": "心绞痛",
-    "I21.9": "急性心肌梗死",
-    "I25.1": "动脉粥样硬化性心脏病",
+    "I21.9": "急性心肌梗死（急性心梗）",
+    "I25.1": "动脉粥样硬化性心脏病（冠心病）",
     "I25.9": "慢性缺血性心脏病",
     "I26.9": "肺栓塞，不伴有急性肺源性心脏病",
     "I34.0": "二尖瓣关闭不全",
@@ -107,13 +108,13 @@ TITLES_ZH = {
     "I42.0": "扩张型心肌病",
     "I44.2": "完全性房室传导阻滞",
     "I47.1": "室上性心动过速",
-    "I48.9": "心房颤动和心房扑动",
+    "I48.9": "心房颤动和心房扑动（房颤）",
     "I49.9": "心律失常",
     "I50.0": "充血性心力衰竭",
-    "I50.9": "心力衰竭",
+    "I50.9": "心力衰竭（心衰）",
     "I60.9": "蛛网膜下腔出血",
     "I61.9": "脑内出血",
-    "I63.9": "脑梗死",
+    "I63.9": "脑梗死（脑梗）",
     "I64": "脑卒中，未特指为出血或梗死",
     "I67.2": "脑动脉粥样硬化",
     "I69.3": "脑梗死后遗症",
@@ -126,7 +127,7 @@ TITLES_ZH = {
     "J00": "急性鼻咽炎（普通感冒）",
     "J02.9": "急性咽炎",
     "J03.9": "急性扁桃体炎",
-    "J06.9": "急性上呼吸道感染",
+    "J06.9": "急性上呼吸道感染（上感）",
     "J11.1": "流行性感冒",
     "J15.9": "细菌性肺炎",
     "J18.9": "肺炎",
@@ -136,7 +137,7 @@ TITLES_ZH = {
     "J40": "支气管炎",
     "J42": "慢性支气管炎",
     "J44.1": "慢性阻塞性肺病伴有急性加重",
-    "J44.9": "慢性阻塞性肺病",
+    "J44.9": "慢性阻塞性肺病（慢阻肺）",
     "J45.9": "哮喘",
     "J47": "支气管扩张",
     "J84.1": "伴有纤维化的间质性肺病",
