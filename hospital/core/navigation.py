@@ -25,6 +25,20 @@ class NavItem:
 NAV_ITEMS = (
     NavItem(_("Home"), "core:home", (), icon="home", description=_("Your dashboard and the system status.")),
     NavItem(
+        _("Patients"),
+        "emr:patient_search",
+        (roles.DOCTOR, roles.NURSE, roles.RECORDS_ARCHIVIST),
+        icon="user",
+        description=_("Find a patient by name, MRN, ID number or phone; register a new one."),
+    ),
+    NavItem(
+        _("Note search"),
+        "emr:note_search",
+        (roles.DOCTOR, roles.NURSE),
+        icon="log",
+        description=_("Full-text search across the notes of your patients."),
+    ),
+    NavItem(
         _("Access log"),
         "core:access_log",
         (roles.AUDITOR, roles.ADMINISTRATOR),

@@ -1,0 +1,119 @@
+"""The patient chart: everything the chart screen shows, assembled with a fixed number of queries.
+
+The caller has already checked that the user may read the patient's clinical content
+(emr.selectors.access.patient_for_clinical_read) and writes the access-log entry itself, naming
+`ChartSummary.SECTIONS`. However long the record, the number of queries does not grow: every list is
+limited and related rows are fetched with select_related / prefetch_related.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import Prefetch
+
+from emr.models import (
+    Allergy,
+    ClinicalNote,
+    Condition,
+    Encounter,
+    MedicationOrder,
+    NoteDiagnosis,
+    Observation,
+    Patient,
+)
+from emr.selectors.access import break_glass_active
+from hospital.core.models import User
+
+RECENT_ENCOUNTERS = 5
+NOTES_SHOWN = 30
+LABS_SHOWN = 40
+# The graph shows the newest readings; 600 rows are about 100 full sets of six vital signs.
+VITAL_READINGS_SHOWN = 600
+
+NUMERIC_VITALS = ("heart_rate", "respiratory_rate", "spo2", "temperature", "systolic_bp", "diastolic_bp")
+
+
+@dataclass
+class ChartSummary:
+    """What the chart screen shows for one patient."""
+
+    SECTIONS = ("problems", "medications", "allergies", "vitals", "labs", "encounters", "notes")
+
+    patient: Patient
+    problems: list[Condition] = field(default_factory=list)
+    medications: list[MedicationOrder] = field(default_factory=list)
+    allergies: list[Allergy] = field(default_factory=list)
+    latest_vitals: dict[str, Observation] = field(default_factory=dict)
+    latest_vitals_at: datetime | None = None
+    vital_readings: list[tuple[str, datetime, object]] = field(default_factory=list)
+    labs: list[Observation] = field(default_factory=list)
+    encounters: list[Encounter] = field(default_factory=list)
+    notes: list[ClinicalNote] = field(default_factory=list)
+    break_glass_until: datetime | None = None
+
+    @property
+    def current_encounter(self) -> Encounter | None:
+        """The newest encounter still in progress (new notes and vitals attach to it)."""
+        return next((e for e in self.encounters if e.status == Encounter.Status.IN_PROGRESS), None)
+
+
+def patient_chart(*, patient: Patient, user: User) -> ChartSummary:
+    """The chart of `patient` as `user` sees it, in 10 queries whatever the size of the record.
+
+    Guarantees: active problems (ICD-10), active medication orders, active allergies, the latest reading
+    of each vital sign, up to VITAL_READINGS_SHOWN numeric vital readings (oldest first, for the graph),
+    the newest LABS_SHOWN lab results, RECENT_ENCOUNTERS encounters, NOTES_SHOWN note versions (newest
+    first, with their diagnoses), and the end of `user`'s unexpired break-the-glass grant, if any.
+    Does not check access and does not log: the caller does both.
+    """
+    summary = ChartSummary(patient=patient)
+    summary.problems = list(
+        Condition.objects.filter(patient=patient, clinical_status=Condition.ClinicalStatus.ACTIVE)
+        .exclude(verification__in=[Condition.Verification.REFUTED, Condition.Verification.ENTERED_IN_ERROR])
+        .select_related("icd10")
+        .order_by("-onset_date", "-created_at")
+    )
+    summary.medications = list(
+        MedicationOrder.objects.filter(patient=patient, status=MedicationOrder.Status.ACTIVE)
+        .select_related("drug")
+        .order_by("-ordered_at")
+    )
+    # The most dangerous allergy first; the choices are listed mildest first.
+    severity_rank = {value: rank for rank, value in enumerate(Allergy.Severity.values)}
+    summary.allergies = sorted(
+        Allergy.objects.filter(patient=patient, status=Allergy.Status.ACTIVE).order_by("substance"),
+        key=lambda allergy: -severity_rank.get(allergy.severity, 0),
+    )
+    vitals = Observation.objects.filter(patient=patient, category=Observation.Category.VITAL_SIGN)
+    # DISTINCT ON (code): the newest reading of every vital sign in one query.
+    latest = list(vitals.order_by("code", "-effective_at", "-id").distinct("code"))
+    summary.latest_vitals = {observation.code: observation for observation in latest}
+    summary.latest_vitals_at = max((observation.effective_at for observation in latest), default=None)
+    newest_first = (
+        vitals.filter(code__in=NUMERIC_VITALS, value_numeric__isnull=False)
+        .order_by("-effective_at", "-id")
+        .values_list("code", "effective_at", "value_numeric")[:VITAL_READINGS_SHOWN]
+    )
+    summary.vital_readings = list(reversed(newest_first))
+    summary.labs = list(
+        Observation.objects.filter(patient=patient, category=Observation.Category.LABORATORY).order_by(
+            "-effective_at", "-id"
+        )[:LABS_SHOWN]
+    )
+    summary.encounters = list(
+        Encounter.objects.filter(patient=patient)
+        .select_related("attending", "ward")
+        .order_by("-started_at", "-id")[:RECENT_ENCOUNTERS]
+    )
+    summary.notes = list(
+        ClinicalNote.objects.filter(patient=patient)
+        .select_related("author", "signed_by")
+        .prefetch_related(
+            Prefetch("diagnoses", queryset=NoteDiagnosis.objects.select_related("icd10").order_by("rank", "id"))
+        )
+        .defer("search_vector")
+        .order_by("-created_at", "-id")[:NOTES_SHOWN]
+    )
+    grant = break_glass_active(user=user, patient=patient)
+    summary.break_glass_until = grant.expires_at if grant else None
+    return summary
