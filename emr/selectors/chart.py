@@ -9,19 +9,11 @@ limited and related rows are fetched with select_related / prefetch_related.
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Prefetch
-
-from emr.models import (
-    Allergy,
-    ClinicalNote,
-    Condition,
-    Encounter,
-    MedicationOrder,
-    NoteDiagnosis,
-    Observation,
-    Patient,
-)
+from emr.models import Allergy, ClinicalNote, Condition, Encounter, MedicationOrder, Observation, Patient
 from emr.selectors.access import break_glass_active
+from emr.selectors.clinical import active_allergies, active_problems, current_medications
+from emr.selectors.notes import note_timeline
+from emr.selectors.observations import lab_results, latest_vitals
 from hospital.core.models import User
 
 RECENT_ENCOUNTERS = 5
@@ -58,62 +50,45 @@ class ChartSummary:
 
 
 def patient_chart(*, patient: Patient, user: User) -> ChartSummary:
-    """The chart of `patient` as `user` sees it, in 10 queries whatever the size of the record.
+    """The chart of `patient` as `user` sees it, in a fixed number of queries whatever the size of the record.
 
     Guarantees: active problems (ICD-10), active medication orders, active allergies, the latest reading
     of each vital sign, up to VITAL_READINGS_SHOWN numeric vital readings (oldest first, for the graph),
-    the newest LABS_SHOWN lab results, RECENT_ENCOUNTERS encounters, NOTES_SHOWN note versions (newest
-    first, with their diagnoses), and the end of `user`'s unexpired break-the-glass grant, if any.
+    the newest LABS_SHOWN lab results, RECENT_ENCOUNTERS encounters, NOTES_SHOWN notes (newest first:
+    current signed versions and the user's own drafts, with their diagnoses), and the end of `user`'s
+    unexpired break-the-glass grant, if any.
     Does not check access and does not log: the caller does both.
     """
     summary = ChartSummary(patient=patient)
-    summary.problems = list(
-        Condition.objects.filter(patient=patient, clinical_status=Condition.ClinicalStatus.ACTIVE)
-        .exclude(verification__in=[Condition.Verification.REFUTED, Condition.Verification.ENTERED_IN_ERROR])
-        .select_related("icd10")
-        .order_by("-onset_date", "-created_at")
-    )
-    summary.medications = list(
-        MedicationOrder.objects.filter(patient=patient, status=MedicationOrder.Status.ACTIVE)
-        .select_related("drug")
-        .order_by("-ordered_at")
-    )
+    ids = [patient.pk]
+    summary.problems = list(active_problems(patient=patient))
+    summary.medications = list(current_medications(patient=patient))
     # The most dangerous allergy first; the choices are listed mildest first.
     severity_rank = {value: rank for rank, value in enumerate(Allergy.Severity.values)}
     summary.allergies = sorted(
-        Allergy.objects.filter(patient=patient, status=Allergy.Status.ACTIVE).order_by("substance"),
-        key=lambda allergy: -severity_rank.get(allergy.severity, 0),
+        active_allergies(patient=patient), key=lambda allergy: -severity_rank.get(allergy.severity, 0)
     )
-    vitals = Observation.objects.filter(patient=patient, category=Observation.Category.VITAL_SIGN)
-    # DISTINCT ON (code): the newest reading of every vital sign in one query.
-    latest = list(vitals.order_by("code", "-effective_at", "-id").distinct("code"))
-    summary.latest_vitals = {observation.code: observation for observation in latest}
-    summary.latest_vitals_at = max((observation.effective_at for observation in latest), default=None)
+    summary.latest_vitals = latest_vitals(patient_ids=ids).get(patient.pk, {})
+    summary.latest_vitals_at = max((o.effective_at for o in summary.latest_vitals.values()), default=None)
+    # Only the newest readings are drawn, so a record with thousands of observations stays fast.
     newest_first = (
-        vitals.filter(code__in=NUMERIC_VITALS, value_numeric__isnull=False)
+        Observation.objects.filter(
+            patient=patient,
+            category=Observation.Category.VITAL_SIGN,
+            code__in=NUMERIC_VITALS,
+            value_numeric__isnull=False,
+        )
         .order_by("-effective_at", "-id")
         .values_list("code", "effective_at", "value_numeric")[:VITAL_READINGS_SHOWN]
     )
     summary.vital_readings = list(reversed(newest_first))
-    summary.labs = list(
-        Observation.objects.filter(patient=patient, category=Observation.Category.LABORATORY).order_by(
-            "-effective_at", "-id"
-        )[:LABS_SHOWN]
-    )
+    summary.labs = lab_results(patient_ids=ids, limit=LABS_SHOWN)
     summary.encounters = list(
         Encounter.objects.filter(patient=patient)
         .select_related("attending", "ward")
         .order_by("-started_at", "-id")[:RECENT_ENCOUNTERS]
     )
-    summary.notes = list(
-        ClinicalNote.objects.filter(patient=patient)
-        .select_related("author", "signed_by")
-        .prefetch_related(
-            Prefetch("diagnoses", queryset=NoteDiagnosis.objects.select_related("icd10").order_by("rank", "id"))
-        )
-        .defer("search_vector")
-        .order_by("-created_at", "-id")[:NOTES_SHOWN]
-    )
+    summary.notes = note_timeline(patient_ids=ids, fetched_by=user, limit=NOTES_SHOWN)
     grant = break_glass_active(user=user, patient=patient)
     summary.break_glass_until = grant.expires_at if grant else None
     return summary

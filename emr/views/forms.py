@@ -35,8 +35,24 @@ class PatientRegistrationForm(forms.Form):
         initial=Patient.AllergyStatus.UNKNOWN,
         help_text=_("“Unknown (not asked)” is not the same as “No known allergies”: choose what the patient said."),
     )
+    start_encounter = forms.ChoiceField(
+        label=_("Start a visit now"),
+        required=False,
+        choices=[
+            ("outpatient", _("Outpatient visit, with me as the attending clinician")),
+            ("emergency", _("Emergency visit, with me as the attending clinician")),
+            ("", _("No visit now")),
+        ],
+        help_text=_("A clinician opens the chart of the patients they treat; the visit makes you the attending."),
+    )
     # Set by the "register anyway" button once the user has looked at the likely duplicates.
     not_duplicate = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, clinician: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not clinician:
+            # Records archivists register patients but never attend them.
+            del self.fields["start_encounter"]
 
     def service_kwargs(self) -> dict:
         data = self.cleaned_data

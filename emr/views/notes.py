@@ -14,8 +14,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from emr.models import ClinicalNote, Encounter, NoteDiagnosis
+from emr.selectors.notes import note_search as note_search_selector
+from emr.selectors.notes import note_versions
 from emr.selectors.terminology import icd10_search
 from emr.services import notes as note_services
+from emr.services.notes import note_may_edit
 from emr.services.observations import vital_signs_record
 from emr.views.access import clinical_patient
 from emr.views.display import age_in_years, latest_vitals_rows
@@ -214,11 +217,7 @@ def _detail_context(request, note: ClinicalNote, patient) -> dict:
     for dx in note_diagnoses:
         dx.icd10.title = _icd10_title(dx.icd10)
     vitals = {obs.code: obs for obs in note.vitals.all()}
-    versions = list(
-        ClinicalNote.objects.filter(thread=note.thread)
-        .only("external_id", "version", "status", "created_at", "thread")
-        .order_by("-version")
-    )
+    versions = list(reversed(note_versions(thread=note.thread, fetched_by=request.user)))
     newest_signed = next((v for v in versions if v.status == ClinicalNote.Status.SIGNED), None)
     return {
         "patient": patient,
@@ -265,6 +264,8 @@ def note_detail(request, external_id: uuid.UUID):
     patient, refusal = clinical_patient(request, note.patient.external_id)
     if refusal:
         return refusal
+    if note.status == ClinicalNote.Status.DRAFT and not note_may_edit(note=note, user=request.user):
+        raise Http404  # a draft is its author's (and the care team's doctors') until it is signed
     context = _detail_context(request, note, patient)
     _log_note(request, note, action="read", view="note")
     return render(request, "emr/note_detail.html", context)
@@ -352,7 +353,5 @@ def note_search(request):
     query = request.GET.get("q", "").strip()[:200]
     results = []
     if query:
-        from emr.selectors import notes as note_selectors
-
-        results = list(note_selectors.note_search(query=query, fetched_by=request.user, limit=SEARCH_LIMIT))
+        results = list(note_search_selector(query=query, fetched_by=request.user, limit=SEARCH_LIMIT))
     return render(request, "emr/note_search.html", {"query": query, "results": results})

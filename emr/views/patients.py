@@ -3,11 +3,16 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Max
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from emr.models import Encounter
 from emr.selectors import patients as patient_selectors
+from emr.selectors.access import is_clinician
+from emr.services.encounters import encounter_start
 from emr.services.patients import patient_create
 from emr.views.display import age_in_years
 from emr.views.forms import PatientRegistrationForm, add_service_errors
@@ -36,8 +41,17 @@ def patient_search(request):
         found = list(patient_selectors.patient_search(query=query, fetched_by=request.user, limit=SEARCH_LIMIT + 1))
         truncated = len(found) > SEARCH_LIMIT
         patients = found[:SEARCH_LIMIT]
+        # The last encounter of every patient shown, in one query.
+        last_seen = dict(
+            Encounter.objects.filter(patient__in=patients)
+            .exclude(status=Encounter.Status.CANCELLED)
+            .values("patient")
+            .annotate(last=Max("started_at"))
+            .values_list("patient", "last")
+        )
         for patient in patients:
             patient.age = age_in_years(patient.birth_date)
+            patient.last_encounter_at = last_seen.get(patient.pk)
     context = {
         "query": query,
         "patients": patients,
@@ -54,7 +68,7 @@ def patient_register(request):
     """Registration: the duplicate check runs before saving; likely duplicates are shown with their reasons."""
     if not _may_register(request.user):
         raise PermissionDenied
-    form = PatientRegistrationForm(request.POST or None)
+    form = PatientRegistrationForm(request.POST or None, clinician=is_clinician(request.user))
     candidates = []
     if request.method == "POST" and form.is_valid():
         kwargs = form.service_kwargs()
@@ -64,7 +78,17 @@ def patient_register(request):
             )
         if not candidates:
             try:
-                patient = patient_create(created_by=request.user, **kwargs)
+                # The patient and the first encounter are registered together or not at all.
+                with transaction.atomic():
+                    patient = patient_create(created_by=request.user, **kwargs)
+                    encounter_class = form.cleaned_data.get("start_encounter")
+                    if encounter_class:
+                        encounter_start(
+                            patient=patient,
+                            encounter_class=encounter_class,
+                            attending=request.user,
+                            started_by=request.user,
+                        )
             except ValidationError as exc:
                 add_service_errors(form, exc)
             else:
