@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from emr.models import Patient
+from emr.services.encounters import care_team_add, encounter_start
 from hospital.core.models import AccessLog
 from tests.factories import UserFactory
 
@@ -20,6 +21,12 @@ VALID = {"family_name": "李", "given_name": "秀英", "sex": "female", "birth_d
 
 def _detail_url(external_id):
     return f"/api/v1/emr/patients/{external_id}/"
+
+
+def _treat(external_id, attending):
+    # Reads are scoped to the patients a clinician treats: an outpatient visit makes `attending` one of them.
+    patient = Patient.objects.get(external_id=external_id)
+    return encounter_start(patient=patient, encounter_class="outpatient", attending=attending, started_by=attending)
 
 
 def test_create_returns_201_with_external_id_and_mrn(doctor_api, doctor):
@@ -70,6 +77,7 @@ def test_malformed_json_is_a_400_and_writes_nothing(doctor_api):
 
 def test_read_returns_the_patient_and_logs_the_read(doctor_api, doctor):
     external_id = doctor_api.post(CREATE_URL, VALID, format="json").json()["external_id"]
+    _treat(external_id, doctor)
 
     response = doctor_api.get(_detail_url(external_id))
 
@@ -112,9 +120,11 @@ def test_anonymous_request_is_refused(api_client):
     assert not Patient.objects.exists()
 
 
-def test_nurse_can_read_but_not_register(api_client, doctor_api):
+def test_nurse_can_read_but_not_register(api_client, doctor_api, doctor):
     external_id = doctor_api.post(CREATE_URL, VALID, format="json").json()["external_id"]
-    api_client.force_authenticate(UserFactory(username="nurse1", roles=["nurse"]))
+    nurse = UserFactory(username="nurse1", roles=["nurse"])
+    care_team_add(encounter=_treat(external_id, doctor), user=nurse, role="nurse", added_by=doctor)
+    api_client.force_authenticate(nurse)
 
     assert api_client.get(_detail_url(external_id)).status_code == 200
     assert api_client.post(CREATE_URL, VALID, format="json").status_code == 403

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from emr.models import Patient
 from emr.selectors.patients import patient_get
+from emr.services.encounters import encounter_start
 from emr.services.patients import PatientData, patient_bulk_import, patient_create
 from hospital.core.models import AccessLog
 from tests.factories import UserFactory
@@ -94,6 +95,8 @@ def test_bulk_import_of_nothing_logs_nothing():
 def test_patient_get_logs_the_read(clerk):
     patient = _create(clerk)
     reader = UserFactory(username="nurse1", roles=["nurse"])
+    # Reads are scoped to the patients a clinician treats: the nurse attends an outpatient visit.
+    encounter_start(patient=patient, encounter_class="outpatient", attending=reader, started_by=clerk)
 
     assert patient_get(external_id=patient.external_id, fetched_by=reader) == patient
 
