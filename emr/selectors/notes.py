@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Value
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, TextField, Value
 from django.db.models.functions import Concat
 
 from emr.models import ClinicalNote, NoteDiagnosis
@@ -119,7 +119,7 @@ def _note_text() -> Concat:
     pieces: list = []
     for name in ClinicalNote.TEXT_FIELDS:
         pieces += [F(name), Value(" \n ")]
-    return Concat(*pieces[:-1])
+    return Concat(*pieces[:-1], output_field=TextField())
 
 
 def _marked_html(headline: str) -> str:
