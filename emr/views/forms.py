@@ -38,6 +38,7 @@ class PatientRegistrationForm(forms.Form):
     start_encounter = forms.ChoiceField(
         label=_("Start a visit now"),
         required=False,
+        initial="outpatient",
         choices=[
             ("outpatient", _("Outpatient visit, with me as the attending clinician")),
             ("emergency", _("Emergency visit, with me as the attending clinician")),
