@@ -140,14 +140,15 @@ def medication_allergy_conflicts(*, patient: Patient, drug: Drug) -> list[Allerg
     drug_names = _names(drug)
     atc = drug.atc_code or ""
     # Allergies recorded as free text ("Penicillin G") may still name formulary drugs: look their classes up.
-    unlinked = {_norm(a.substance) for a in allergies if a.drug_id is None and a.category == Allergy.Category.DRUG}
+    free_text = [a.substance for a in allergies if a.drug_id is None and a.category == Allergy.Category.DRUG]
+    unlinked = {_norm(substance) for substance in free_text}
     formulary_atc: dict[str, set[str]] = {}
     if unlinked:
         lookup = Q()
-        for substance in unlinked:
-            lookup |= (
-                Q(generic_name_en__iexact=substance) | Q(generic_name_zh=substance) | Q(synonyms__contains=[substance])
-            )
+        for substance in free_text:
+            # Synonyms are compared as typed and in lower case (an array cannot be searched case-insensitively).
+            lookup |= Q(generic_name_en__iexact=substance) | Q(generic_name_zh=substance.strip())
+            lookup |= Q(synonyms__overlap=[substance.strip(), _norm(substance)])
         for match in Drug.objects.filter(lookup).only("generic_name_en", "generic_name_zh", "synonyms", "atc_code"):
             for name in _names(match) & unlinked:
                 formulary_atc.setdefault(name, set()).add(match.atc_code)
