@@ -245,7 +245,7 @@ class ConditionListCreateApi(APIView):
         perm = "emr.view_condition" if self.request.method == "GET" else "emr.add_condition"
         return [IsAuthenticated(), permission_required(perm)()]
 
-    class InputSerializer(serializers.Serializer):
+    class ConditionCreateInputSerializer(serializers.Serializer):
         icd10_code = serializers.CharField(max_length=16)
         encounter = serializers.UUIDField(required=False, allow_null=True, default=None)
         clinical_status = serializers.ChoiceField(
@@ -273,7 +273,7 @@ class ConditionListCreateApi(APIView):
 
     @extend_schema(
         operation_id="emr_condition_create",
-        request=InputSerializer,
+        request=ConditionCreateInputSerializer,
         responses={
             201: ConditionOutputSerializer,
             400: OpenApiResponse(description="Invalid fields (e.g. an unknown ICD-10 code); nothing was written."),
@@ -282,7 +282,7 @@ class ConditionListCreateApi(APIView):
     )
     def post(self, request, external_id):
         patient = _patient(request, external_id, write=True)
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.ConditionCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         condition = condition_record(
@@ -303,14 +303,14 @@ class ConditionDetailApi(APIView):
 
     permission_classes = [IsAuthenticated, permission_required("emr.change_condition")]
 
-    class InputSerializer(serializers.Serializer):
+    class ConditionStatusInputSerializer(serializers.Serializer):
         clinical_status = serializers.ChoiceField(choices=Condition.ClinicalStatus.choices, required=False)
         verification = serializers.ChoiceField(choices=Condition.Verification.choices, required=False)
         abatement_date = serializers.DateField(required=False, allow_null=True)
 
     @extend_schema(
         operation_id="emr_condition_update_status",
-        request=InputSerializer,
+        request=ConditionStatusInputSerializer,
         responses={200: ConditionOutputSerializer, 400: OpenApiResponse(description="Invalid."), **_ACCESS_RESPONSES},
     )
     def patch(self, request, external_id, condition_id):
@@ -319,7 +319,7 @@ class ConditionDetailApi(APIView):
             condition = Condition.objects.get(external_id=condition_id, patient=patient)
         except Condition.DoesNotExist as exc:
             raise Http404 from exc
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.ConditionStatusInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         condition = condition_update_status(condition=condition, updated_by=request.user, **serializer.validated_data)
         condition = condition_list(patient=patient, clinical_status=None).get(pk=condition.pk)
@@ -336,7 +336,7 @@ class AllergyListCreateApi(APIView):
         perm = "emr.view_allergy" if self.request.method == "GET" else "emr.add_allergy"
         return [IsAuthenticated(), permission_required(perm)()]
 
-    class InputSerializer(serializers.Serializer):
+    class AllergyCreateInputSerializer(serializers.Serializer):
         substance = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
         drug = serializers.UUIDField(required=False, allow_null=True, default=None)
         category = serializers.ChoiceField(choices=Allergy.Category.choices, default=Allergy.Category.DRUG)
@@ -358,13 +358,13 @@ class AllergyListCreateApi(APIView):
 
     @extend_schema(
         operation_id="emr_allergy_create",
-        request=InputSerializer,
+        request=AllergyCreateInputSerializer,
         responses={201: AllergyOutputSerializer, 400: OpenApiResponse(description="Invalid."), **_ACCESS_RESPONSES},
         description="Record an active allergy; the patient's allergy status becomes “has allergies”.",
     )
     def post(self, request, external_id):
         patient = _patient(request, external_id, write=True)
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.AllergyCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         allergy = allergy_record(
@@ -384,12 +384,12 @@ class AllergyDetailApi(APIView):
 
     permission_classes = [IsAuthenticated, permission_required("emr.change_allergy")]
 
-    class InputSerializer(serializers.Serializer):
+    class AllergyStatusInputSerializer(serializers.Serializer):
         status = serializers.ChoiceField(choices=Allergy.Status.choices)
 
     @extend_schema(
         operation_id="emr_allergy_update_status",
-        request=InputSerializer,
+        request=AllergyStatusInputSerializer,
         responses={200: AllergyOutputSerializer, 400: OpenApiResponse(description="Invalid."), **_ACCESS_RESPONSES},
     )
     def patch(self, request, external_id, allergy_id):
@@ -398,7 +398,7 @@ class AllergyDetailApi(APIView):
             allergy = Allergy.objects.select_related("drug", "recorded_by").get(external_id=allergy_id, patient=patient)
         except Allergy.DoesNotExist as exc:
             raise Http404 from exc
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.AllergyStatusInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         allergy = allergy_update_status(
             allergy=allergy, status=serializer.validated_data["status"], updated_by=request.user
@@ -436,7 +436,7 @@ class MedicationOrderListCreateApi(APIView):
         perm = "emr.view_medicationorder" if self.request.method == "GET" else "emr.add_medicationorder"
         return [IsAuthenticated(), permission_required(perm)()]
 
-    class InputSerializer(serializers.Serializer):
+    class MedicationOrderCreateInputSerializer(serializers.Serializer):
         drug = serializers.UUIDField()
         dose = serializers.DecimalField(max_digits=10, decimal_places=3)
         dose_unit = serializers.CharField(max_length=20)
@@ -462,7 +462,7 @@ class MedicationOrderListCreateApi(APIView):
 
     @extend_schema(
         operation_id="emr_medication_order_create",
-        request=InputSerializer,
+        request=MedicationOrderCreateInputSerializer,
         responses={
             201: MedicationOrderCreatedSerializer,
             400: OpenApiResponse(
@@ -478,7 +478,7 @@ class MedicationOrderListCreateApi(APIView):
     )
     def post(self, request, external_id):
         patient = _patient(request, external_id, write=True)
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.MedicationOrderCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         try:
@@ -512,12 +512,12 @@ class MedicationOrderStopApi(APIView):
 
     permission_classes = [IsAuthenticated, permission_required("emr.change_medicationorder")]
 
-    class InputSerializer(serializers.Serializer):
+    class MedicationOrderStopInputSerializer(serializers.Serializer):
         reason = serializers.CharField(required=False, allow_blank=True, default="")
 
     @extend_schema(
         operation_id="emr_medication_order_stop",
-        request=InputSerializer,
+        request=MedicationOrderStopInputSerializer,
         responses={
             200: MedicationOrderOutputSerializer,
             400: OpenApiResponse(description="The order is not active."),
@@ -530,7 +530,7 @@ class MedicationOrderStopApi(APIView):
             order = MedicationOrder.objects.get(external_id=order_id, patient=patient)
         except MedicationOrder.DoesNotExist as exc:
             raise Http404 from exc
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.MedicationOrderStopInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         medication_order_stop(order=order, stopped_by=request.user, reason=serializer.validated_data["reason"])
         order = medication_order_list(patient=patient, status=None).get(pk=order.pk)
