@@ -136,18 +136,20 @@ def patient_identity_ids(patient: Patient) -> list[int]:
 # --- name similarity ----------------------------------------------------------------------------------------
 
 
-class _ILikePrefix(Lookup):
-    # `column ILIKE 'text%'`: pg_trgm's GIN index answers it; Django's istartswith (UPPER(col) LIKE ...) cannot.
-    lookup_name = "ilike_prefix"
-
-    def get_db_prep_lookup(self, value, connection):
-        escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        return "%s", [f"{escaped}%"]
+class _ILike(Lookup):
+    # `column ILIKE pattern`: pg_trgm's GIN index answers it; Django's istartswith (UPPER(col) LIKE ...) cannot.
+    lookup_name = "trgm_ilike"
 
     def as_sql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)
         rhs, rhs_params = self.process_rhs(compiler, connection)
         return f"{lhs} ILIKE {rhs}", [*lhs_params, *rhs_params]
+
+
+def _starts_with(column: str, text: str) -> Q:
+    """`column ILIKE 'text%'`, with LIKE's wildcards in `text` escaped."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return Q(_ILike(F(column), f"{escaped}%"))
 
 
 def _fold(text: str) -> str:
@@ -180,15 +182,15 @@ def _name_candidates(query: str) -> tuple[Q, Q]:
     candidates = Q()
     for token in tokens[:4]:
         candidates |= Q(TrigramSimilar(F("family_name"), token)) | Q(TrigramSimilar(F("given_name"), token))
-        candidates |= Q(_ILikePrefix(F("family_name"), token)) | Q(_ILikePrefix(F("given_name"), token))
+        candidates |= _starts_with("family_name", token) | _starts_with("given_name", token)
     prefix = Q()
     for token in tokens[:4]:
-        prefix &= Q(_ILikePrefix(F("family_name"), token)) | Q(_ILikePrefix(F("given_name"), token))
+        prefix &= _starts_with("family_name", token) | _starts_with("given_name", token)
     if len(tokens) == 1 and _is_han(query):
         for family, given in _han_splits(query):
             # Same surname, or same given name under a mistyped surname: scored below, kept only if close.
             candidates |= Q(family_name=family) | Q(given_name=given)
-            prefix |= Q(family_name=family) & Q(_ILikePrefix(F("given_name"), given))
+            prefix |= Q(family_name=family) & _starts_with("given_name", given)
     return candidates, prefix
 
 
