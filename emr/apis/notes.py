@@ -53,7 +53,7 @@ class MethodPermissionsMixin:
 # --- serializers ---------------------------------------------------------------------------------------
 
 
-class UserRefSerializer(serializers.Serializer):
+class ClinicianRefSerializer(serializers.Serializer):
     external_id = serializers.UUIDField()
     username = serializers.CharField()
     display_name = serializers.CharField(source="__str__")
@@ -71,7 +71,7 @@ class NoteOutputSerializer(serializers.Serializer):
     external_id = serializers.UUIDField()
     patient = serializers.UUIDField(source="patient.external_id")
     encounter = serializers.UUIDField(source="encounter.external_id")
-    author = UserRefSerializer()
+    author = ClinicianRefSerializer()
     note_type = serializers.ChoiceField(choices=ClinicalNote.NoteType.choices)
     status = serializers.ChoiceField(choices=ClinicalNote.Status.choices)
     thread = serializers.UUIDField()
@@ -88,7 +88,7 @@ class NoteOutputSerializer(serializers.Serializer):
     plan = serializers.CharField()
     diagnoses = DiagnosisOutputSerializer(many=True, source="diagnoses.all")
     signed_at = serializers.DateTimeField(allow_null=True)
-    signed_by = UserRefSerializer(allow_null=True)
+    signed_by = ClinicianRefSerializer(allow_null=True)
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
@@ -124,7 +124,7 @@ class ObservationOutputSerializer(serializers.Serializer):
     source = serializers.ChoiceField(choices=Observation.Source.choices)
     encounter = serializers.UUIDField(source="encounter.external_id", allow_null=True, default=None)
     note = serializers.UUIDField(source="note.external_id", allow_null=True, default=None)
-    recorded_by = UserRefSerializer()
+    recorded_by = ClinicianRefSerializer()
 
 
 class SearchHitOutputSerializer(serializers.Serializer):
@@ -236,7 +236,7 @@ class PatientNotesApi(MethodPermissionsMixin, APIView):
 
     method_permissions = {"GET": "emr.view_clinicalnote", "POST": "emr.add_clinicalnote"}
 
-    class InputSerializer(NoteFieldsSerializer):
+    class NoteCreateInputSerializer(NoteFieldsSerializer):
         encounter = serializers.UUIDField(help_text="External id of the patient's encounter the note belongs to.")
         note_type = serializers.ChoiceField(choices=ClinicalNote.NoteType.choices, default="progress")
 
@@ -254,13 +254,13 @@ class PatientNotesApi(MethodPermissionsMixin, APIView):
 
     @extend_schema(
         operation_id="emr_note_create",
-        request=InputSerializer,
+        request=NoteCreateInputSerializer,
         responses={201: NoteOutputSerializer, 400: OpenApiResponse(description="Invalid fields."), 403: NO_ACCESS_403},
         description="Start a draft note for one of the patient's encounters. Access-logged.",
     )
     def post(self, request, external_id):
         patient = _patient(request, external_id, write=True)
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.NoteCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         encounter = Encounter.objects.filter(external_id=data.pop("encounter"), patient=patient).first()
@@ -279,7 +279,7 @@ class NoteDetailApi(MethodPermissionsMixin, APIView):
         "DELETE": "emr.delete_clinicalnote",
     }
 
-    class InputSerializer(NoteFieldsSerializer):
+    class NoteUpdateInputSerializer(NoteFieldsSerializer):
         note_type = serializers.ChoiceField(choices=ClinicalNote.NoteType.choices, required=False)
 
     @extend_schema(
@@ -294,7 +294,7 @@ class NoteDetailApi(MethodPermissionsMixin, APIView):
 
     @extend_schema(
         operation_id="emr_note_update",
-        request=InputSerializer,
+        request=NoteUpdateInputSerializer,
         responses={200: NoteOutputSerializer, **NOTE_WRITE_ERRORS},
         description="Change fields of a draft (author or a doctor of the care team). A signed note: 409.",
     )
@@ -302,7 +302,7 @@ class NoteDetailApi(MethodPermissionsMixin, APIView):
         note = _note(request, external_id, write=True)
         if note.status == ClinicalNote.Status.SIGNED:
             raise NoteSignedConflict
-        serializer = self.InputSerializer(data=request.data, partial=True)
+        serializer = self.NoteUpdateInputSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         note = _conflict_on_signed(
             note_services.note_update_draft, note=note, edited_by=request.user, **serializer.validated_data
@@ -343,12 +343,12 @@ class NoteAmendApi(MethodPermissionsMixin, APIView):
 
     method_permissions = {"POST": "emr.change_clinicalnote"}
 
-    class InputSerializer(NoteFieldsSerializer):
+    class NoteAmendInputSerializer(NoteFieldsSerializer):
         reason = serializers.CharField(max_length=2000)
 
     @extend_schema(
         operation_id="emr_note_amend",
-        request=InputSerializer,
+        request=NoteAmendInputSerializer,
         responses={201: NoteOutputSerializer, 400: OpenApiResponse(), 403: NO_ACCESS_403, 404: NOTE_404},
         description="Start an amendment of the newest signed version: a draft with version + 1 that copies its "
         "fields and diagnoses, applies the given fields, and is then edited and signed like any draft. "
@@ -356,7 +356,7 @@ class NoteAmendApi(MethodPermissionsMixin, APIView):
     )
     def post(self, request, external_id):
         note = _note(request, external_id, write=True)
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.NoteAmendInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         amendment = note_services.note_amend(note=note, amended_by=request.user, reason=data.pop("reason"), **data)
@@ -391,12 +391,12 @@ class NoteDiagnosesApi(MethodPermissionsMixin, APIView):
 
     method_permissions = {"PUT": "emr.change_clinicalnote"}
 
-    class InputSerializer(serializers.Serializer):
+    class NoteDiagnosesInputSerializer(serializers.Serializer):
         diagnoses = DiagnosisInputSerializer(many=True, allow_empty=True, max_length=50)
 
     @extend_schema(
         operation_id="emr_note_diagnoses_set",
-        request=InputSerializer,
+        request=NoteDiagnosesInputSerializer,
         responses={200: NoteOutputSerializer, **NOTE_WRITE_ERRORS},
         description="Replace the draft's diagnoses with the list given, principal first: "
         '{"diagnoses": [{"code": "I20.0", "certainty": "confirmed"}]}. An unknown code: 400, nothing changed.',
@@ -405,7 +405,7 @@ class NoteDiagnosesApi(MethodPermissionsMixin, APIView):
         note = _note(request, external_id, write=True)
         if note.status == ClinicalNote.Status.SIGNED:
             raise NoteSignedConflict
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.NoteDiagnosesInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         _conflict_on_signed(
             note_services.note_set_diagnoses,
@@ -421,7 +421,7 @@ class NoteProvenanceApi(MethodPermissionsMixin, APIView):
 
     method_permissions = {"GET": "emr.view_clinicalnote", "POST": "emr.change_clinicalnote"}
 
-    class InputSerializer(serializers.Serializer):
+    class ProvenanceInputSerializer(serializers.Serializer):
         field_name = serializers.ChoiceField(choices=note_services.PROVENANCE_FIELDS)
         source = serializers.ChoiceField(choices=NoteFieldProvenance.Source.choices)
         model_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
@@ -459,7 +459,7 @@ class NoteProvenanceApi(MethodPermissionsMixin, APIView):
 
     @extend_schema(
         operation_id="emr_note_provenance_record",
-        request=InputSerializer,
+        request=ProvenanceInputSerializer,
         responses={
             201: ProvenanceOutputSerializer,
             400: OpenApiResponse(),
@@ -473,7 +473,7 @@ class NoteProvenanceApi(MethodPermissionsMixin, APIView):
         note = _note(request, external_id, write=True)
         if note.status == ClinicalNote.Status.SIGNED:
             raise NoteSignedConflict
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.ProvenanceInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         start, end = data.pop("span_start", None), data.pop("span_end", None)
@@ -516,7 +516,7 @@ class PatientVitalsApi(MethodPermissionsMixin, APIView):
 
     method_permissions = {"GET": "emr.view_observation", "POST": "emr.add_observation"}
 
-    class InputSerializer(serializers.Serializer):
+    class VitalSignsInputSerializer(serializers.Serializer):
         encounter = serializers.UUIDField(required=False, allow_null=True)
         note = serializers.UUIDField(required=False, allow_null=True, help_text="A draft note taken with the vitals.")
         taken_at = serializers.DateTimeField(required=False, allow_null=True, help_text="Default: now.")
@@ -555,7 +555,7 @@ class PatientVitalsApi(MethodPermissionsMixin, APIView):
 
     @extend_schema(
         operation_id="emr_vitals_record",
-        request=InputSerializer,
+        request=VitalSignsInputSerializer,
         responses={
             201: ObservationOutputSerializer(many=True),
             400: OpenApiResponse(description="Out of physiological range, or inconsistent; nothing was written."),
@@ -566,7 +566,7 @@ class PatientVitalsApi(MethodPermissionsMixin, APIView):
     )
     def post(self, request, external_id):
         patient = _patient(request, external_id, write=True, object_type="emr.observation")
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.VitalSignsInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         errors = {}
@@ -594,7 +594,7 @@ class PatientLabsApi(MethodPermissionsMixin, APIView):
 
     method_permissions = {"GET": "emr.view_observation", "POST": "emr.add_observation"}
 
-    class InputSerializer(serializers.Serializer):
+    class LabResultInputSerializer(serializers.Serializer):
         code = serializers.CharField(max_length=40, help_text="LOINC code or the laboratory's own code.")
         display = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
         value_numeric = serializers.DecimalField(max_digits=12, decimal_places=4, required=False, allow_null=True)
@@ -624,14 +624,14 @@ class PatientLabsApi(MethodPermissionsMixin, APIView):
 
     @extend_schema(
         operation_id="emr_labs_record",
-        request=InputSerializer,
+        request=LabResultInputSerializer,
         responses={201: ObservationOutputSerializer, 400: OpenApiResponse(), 403: NO_ACCESS_403},
         description="Record a laboratory result; the server computes the abnormal flag (N/L/H from the "
         "reference range, LL/HH beyond the critical limits of common tests).",
     )
     def post(self, request, external_id):
         patient = _patient(request, external_id, write=True, object_type="emr.observation")
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.LabResultInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         encounter = None
