@@ -113,7 +113,7 @@ class PatientEncountersApi(APIView):
         perm = "emr.add_encounter" if self.request.method == "POST" else "emr.view_encounter"
         return [IsAuthenticated(), permission_required(perm)()]
 
-    class InputSerializer(serializers.Serializer):
+    class EncounterStartInputSerializer(serializers.Serializer):
         encounter_class = serializers.ChoiceField(choices=Encounter.EncounterClass.choices)
         attending = serializers.SlugRelatedField(
             slug_field="external_id", queryset=User.objects.filter(is_active=True), required=False,
@@ -158,7 +158,7 @@ class PatientEncountersApi(APIView):
 
     @extend_schema(
         operation_id="emr_encounter_start",
-        request=InputSerializer,
+        request=EncounterStartInputSerializer,
         responses={
             201: EncounterOutputSerializer,
             400: OpenApiResponse(description="Invalid fields; nothing was written."),
@@ -170,7 +170,7 @@ class PatientEncountersApi(APIView):
     )
     def post(self, request, external_id):
         patient = _patient_or_404(external_id)
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.EncounterStartInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         encounter = encounter_start(
@@ -244,12 +244,12 @@ class EncounterFinishApi(APIView):
 
     permission_classes = [IsAuthenticated, permission_required("emr.change_encounter")]
 
-    class InputSerializer(serializers.Serializer):
+    class EncounterFinishInputSerializer(serializers.Serializer):
         ended_at = serializers.DateTimeField(required=False, help_text="Default: now.")
 
     @extend_schema(
         operation_id="emr_encounter_finish",
-        request=InputSerializer,
+        request=EncounterFinishInputSerializer,
         responses={
             200: EncounterOutputSerializer,
             400: OpenApiResponse(description="Not in progress, or the end is before the start or in the future."),
@@ -260,7 +260,7 @@ class EncounterFinishApi(APIView):
     )
     def post(self, request, external_id):
         encounter = _encounter_for_write(request, external_id)
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.EncounterFinishInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         encounter = encounter_finish(
             encounter=encounter, finished_by=request.user, ended_at=serializer.validated_data.get("ended_at")
@@ -273,7 +273,7 @@ class CareTeamAddApi(APIView):
 
     permission_classes = [IsAuthenticated, permission_required("emr.change_encounter")]
 
-    class InputSerializer(serializers.Serializer):
+    class CareTeamAddInputSerializer(serializers.Serializer):
         user = serializers.SlugRelatedField(
             slug_field="external_id", queryset=User.objects.filter(is_active=True), help_text=USER_REF_HELP
         )
@@ -281,7 +281,7 @@ class CareTeamAddApi(APIView):
 
     @extend_schema(
         operation_id="emr_care_team_add",
-        request=InputSerializer,
+        request=CareTeamAddInputSerializer,
         responses={
             201: EncounterOutputSerializer,
             400: OpenApiResponse(description="Not a clinician, already on the team, or the encounter is over."),
@@ -292,7 +292,7 @@ class CareTeamAddApi(APIView):
     )
     def post(self, request, external_id):
         encounter = _encounter_for_write(request, external_id)
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.CareTeamAddInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         care_team_add(encounter=encounter, added_by=request.user, **serializer.validated_data)
         return _encounter_response(encounter, status.HTTP_201_CREATED)
@@ -347,7 +347,7 @@ class BreakGlassGrantApi(APIView):
 
     permission_classes = [IsAuthenticated, ClinicianRequired]
 
-    class InputSerializer(serializers.Serializer):
+    class BreakGlassGrantInputSerializer(serializers.Serializer):
         reason = serializers.CharField(max_length=2000, allow_blank=True, help_text="Why; at least 10 characters.")
         minutes = serializers.IntegerField(
             required=False, allow_null=True, help_text="How long; default and longest: BREAK_GLASS_MINUTES."
@@ -355,7 +355,7 @@ class BreakGlassGrantApi(APIView):
 
     @extend_schema(
         operation_id="emr_break_glass_grant",
-        request=InputSerializer,
+        request=BreakGlassGrantInputSerializer,
         responses={
             201: BreakGlassOutputSerializer,
             400: OpenApiResponse(description="Missing or too short reason, or minutes out of range; nothing written."),
@@ -367,7 +367,7 @@ class BreakGlassGrantApi(APIView):
     )
     def post(self, request, external_id):
         patient = _patient_or_404(external_id)
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.BreakGlassGrantInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         grant = break_glass_grant(user=request.user, patient=patient, **serializer.validated_data)
         return Response(BreakGlassOutputSerializer(grant).data, status=status.HTTP_201_CREATED)
@@ -396,12 +396,12 @@ class BreakGlassListApi(generics.ListAPIView):
 class BreakGlassReviewApi(APIView):
     """An auditor's review of a break-the-glass grant."""
 
-    class InputSerializer(serializers.Serializer):
+    class BreakGlassReviewInputSerializer(serializers.Serializer):
         note = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
 
     @extend_schema(
         operation_id="emr_break_glass_review",
-        request=InputSerializer,
+        request=BreakGlassReviewInputSerializer,
         responses={
             200: BreakGlassOutputSerializer,
             400: OpenApiResponse(description="Already reviewed."),
@@ -415,7 +415,7 @@ class BreakGlassReviewApi(APIView):
             grant = break_glass_list(fetched_by=request.user).get(external_id=external_id)
         except BreakGlassAccess.DoesNotExist as exc:
             raise Http404 from exc
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.BreakGlassReviewInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         grant = break_glass_review(grant=grant, reviewed_by=request.user, note=serializer.validated_data["note"])
         grant = break_glass_list(fetched_by=request.user).get(pk=grant.pk)
