@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/core/", include("hospital.core.api_urls")),
     path("api/v1/emr/", include("emr.urls")),
+    path("api/v1/pharmacy/", include("pharmacy.urls")),
     path("patients/", include("emr.page_urls")),
     path("", include("hospital.core.urls")),
 ]
