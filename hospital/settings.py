@@ -239,6 +239,17 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a "status", "category" or "source" choice set: give each enum its own name.
+    "ENUM_NAME_OVERRIDES": {
+        "EncounterStatusEnum": "emr.models.encounters.Encounter.Status",
+        "NoteStatusEnum": "emr.models.notes.ClinicalNote.Status",
+        "AllergyRecordStatusEnum": "emr.models.clinical.Allergy.Status",
+        "MedicationOrderStatusEnum": "emr.models.clinical.MedicationOrder.Status",
+        "AllergyCategoryEnum": "emr.models.clinical.Allergy.Category",
+        "ObservationCategoryEnum": "emr.models.observations.Observation.Category",
+        "ObservationSourceEnum": "emr.models.observations.Observation.Source",
+        "ProvenanceSourceEnum": "emr.models.notes.NoteFieldProvenance.Source",
+    },
 }
 
 # --- Celery --------------------------------------------------------------------------------------
