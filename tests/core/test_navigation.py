@@ -14,10 +14,15 @@ def _names(items):
     return [item["url_name"] for item in items]
 
 
-def test_doctor_sees_only_pages_open_to_every_role():
+def test_clinicians_see_patients_and_note_search_but_not_the_access_log():
     doctor = UserFactory(roles=["doctor"])
+    nurse = UserFactory(roles=["nurse"])
+    archivist = UserFactory(roles=["records_archivist"])
 
-    assert _names(navigation_for(doctor)) == ["core:home"]
+    assert _names(navigation_for(doctor)) == ["core:home", "emr:patient_search", "emr:note_search"]
+    assert _names(navigation_for(nurse)) == ["core:home", "emr:patient_search", "emr:note_search"]
+    # Archivists find records but do not search clinical text
+    assert _names(navigation_for(archivist)) == ["core:home", "emr:patient_search"]
 
 
 def test_auditor_sees_the_access_log_and_staff_see_administration():
