@@ -5,7 +5,7 @@ from django.http import Http404
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
@@ -418,7 +418,7 @@ class PatientMergeApi(APIView):
 
     @extend_schema(
         operation_id="emr_patient_merge",
-        request=InputSerializer,
+        request=inline_serializer(name="PatientMergeInput", fields=InputSerializer().get_fields()),
         responses={
             201: PatientMergeOutputSerializer,
             400: OpenApiResponse(description="Unknown or inactive duplicate, the same patient, or no reason."),
