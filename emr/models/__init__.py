@@ -4,7 +4,7 @@ from emr.models.clinical import Allergy, Condition, MedicationOrder
 from emr.models.encounters import BreakGlassAccess, CareTeamMember, Encounter
 from emr.models.notes import ClinicalNote, NoteDiagnosis, NoteFieldProvenance
 from emr.models.observations import VITAL_LIMITS, Observation, VitalSign
-from emr.models.patients import MRN_PREFIX, MRN_SEQUENCE, Patient, PatientMerge
+from emr.models.patients import MRN_PREFIX, MRN_SEQUENCE, Patient, PatientMerge, PatientNameKey
 from emr.models.terminology import Icd10Code
 
 __all__ = [
@@ -24,5 +24,6 @@ __all__ = [
     "Observation",
     "Patient",
     "PatientMerge",
+    "PatientNameKey",
     "VitalSign",
 ]

@@ -5,7 +5,7 @@ import re
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
-from django.db.models import Func, Value
+from django.db.models import F, Func, Value
 from django.db.models.functions import Cast, Concat, LPad
 from django.utils.translation import gettext_lazy as _
 
@@ -29,6 +29,22 @@ def _mrn_default():
         LPad(Cast(next_number, models.TextField()), MRN_DIGITS, Value("0")),
         output_field=models.CharField(),
     )
+
+
+class PatientNameKey(Func):
+    """`family_name || ' ' || given_name`: the expression the name search's trigram (GiST) index is built on.
+
+    Queries must use this same expression for PostgreSQL to answer them from the index, including
+    nearest-first ordering by trigram (word) distance. The index is created in SQL (migration 0005):
+    Django's index expressions would wrap the operator class in parentheses PostgreSQL refuses.
+    """
+
+    template = "(%(expressions)s)"
+    arg_joiner = " || ' ' || "
+    output_field = models.TextField()
+
+    def __init__(self, **extra):
+        super().__init__(F("family_name"), F("given_name"), **extra)
 
 
 class Patient(BaseModel):
@@ -96,6 +112,7 @@ class Patient(BaseModel):
             models.Index(fields=["birth_date"], name="emr_patient_birth_date_idx"),
             GinIndex(fields=["family_name"], name="emr_patient_family_trgm", opclasses=["gin_trgm_ops"]),
             GinIndex(fields=["given_name"], name="emr_patient_given_trgm", opclasses=["gin_trgm_ops"]),
+            # plus emr_patient_name_key_trgm, a GiST trigram index on PatientNameKey (migration 0005)
         ]
         constraints = [
             models.CheckConstraint(

@@ -3,13 +3,14 @@
 Reading a patient's record is itself recorded in the access log; a search logs one "search" entry with
 the kind of query and the number of results, never the query text (it may be an ID number or a phone).
 
-Names are compared with pg_trgm trigram similarity, which works for Chinese characters as for Latin
-letters (the database's character classification treats Han characters as word characters). Latin
-names are compared as "family given" (word order does not change a trigram set); Chinese names, which are
-written without a space, as family+given and given+family, whichever is closer. Candidate rows are
-found through the GIN trigram indexes on family_name and given_name (`%` and ILIKE 'prefix%'), through the
-B-tree index on (family_name, given_name) for a Chinese surname, and through the blind indexes for
-identifiers; the similarity is then computed on those candidates only.
+Names are compared with pg_trgm, which works for Chinese characters as for Latin letters (the
+database's character classification treats Han characters as word characters). Search ranks patients by
+trigram WORD distance between the query and "family given" (emr.models.PatientNameKey), nearest first,
+straight from a GiST trigram index on that expression: word order does not matter, a prefix ("Smi") or a
+name with one character wrong is close, and a Chinese name typed as one string is split after its surname
+(one character, or two for a compound surname) to match the key. Identifiers go through the blind indexes.
+Duplicate detection, which only looks at patients born on the same day (or sharing an identifier), scores
+whole-name similarity on those few rows.
 """
 
 import re
@@ -18,15 +19,15 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.contrib.postgres.lookups import TrigramSimilar
-from django.contrib.postgres.search import TrigramSimilarity
+from django.contrib.postgres.lookups import TrigramWordSimilar
+from django.contrib.postgres.search import TrigramSimilarity, TrigramWordDistance
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.db.models import BooleanField, Case, ExpressionWrapper, F, FloatField, Lookup, Q, QuerySet, Value, When
+from django.db.models import BooleanField, ExpressionWrapper, F, FloatField, Q, QuerySet, Value
 from django.db.models.functions import Concat, Greatest
 from django.utils.translation import gettext as _
 
-from emr.models import Patient
+from emr.models import Patient, PatientNameKey
 from emr.selectors.access import (
     PURPOSE_CLINICAL,
     PURPOSE_METADATA,
@@ -50,6 +51,10 @@ SEARCH_KIND_MRN = "mrn"
 SEARCH_KIND_IDENTIFIER = "identifier"
 SEARCH_KIND_NAME = "name"
 
+# Two-character Chinese surnames: "欧阳娜娜" is 欧阳 + 娜娜, not 欧 + 阳娜娜.
+COMPOUND_SURNAMES = frozenset(
+    {"欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "令狐", "慕容", "尉迟", "长孙", "夏侯", "司徒", "公孙", "宇文"}
+)
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _MRN_QUERY = re.compile(r"MRN\s*(\d{0,8})", re.IGNORECASE)
 _CN_MOBILE = re.compile(r"1\d{10}")
@@ -136,22 +141,6 @@ def patient_identity_ids(patient: Patient) -> list[int]:
 # --- name similarity ----------------------------------------------------------------------------------------
 
 
-class _ILike(Lookup):
-    # `column ILIKE pattern`: pg_trgm's GIN index answers it; Django's istartswith (UPPER(col) LIKE ...) cannot.
-    lookup_name = "trgm_ilike"
-
-    def as_sql(self, compiler, connection):
-        lhs, lhs_params = self.process_lhs(compiler, connection)
-        rhs, rhs_params = self.process_rhs(compiler, connection)
-        return f"{lhs} ILIKE {rhs}", [*lhs_params, *rhs_params]
-
-
-def _starts_with(column: str, text: str) -> Q:
-    """`column ILIKE 'text%'`, with LIKE's wildcards in `text` escaped."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return Q(_ILike(F(column), f"{escaped}%"))
-
-
 def _fold(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", text).split())
 
@@ -169,29 +158,6 @@ def _name_similarity(query: str):
             TrigramSimilarity(Concat(F("given_name"), F("family_name")), Value(compact)),
         )
     return TrigramSimilarity(Concat(F("family_name"), Value(" "), F("given_name")), Value(query))
-
-
-def _han_splits(compact: str) -> list[tuple[str, str]]:
-    # A Chinese name typed as one string: the surname is its first one or two characters (欧阳, 司马).
-    return [(compact[:k], compact[k:]) for k in (1, 2) if len(compact) > k]
-
-
-def _name_candidates(query: str) -> tuple[Q, Q]:
-    """(rows worth scoring, rows whose name starts with what was typed), both answerable from indexes."""
-    tokens = query.split()
-    candidates = Q()
-    for token in tokens[:4]:
-        candidates |= Q(TrigramSimilar(F("family_name"), token)) | Q(TrigramSimilar(F("given_name"), token))
-        candidates |= _starts_with("family_name", token) | _starts_with("given_name", token)
-    prefix = Q()
-    for token in tokens[:4]:
-        prefix &= _starts_with("family_name", token) | _starts_with("given_name", token)
-    if len(tokens) == 1 and _is_han(query):
-        for family, given in _han_splits(query):
-            # Same surname, or same given name under a mistyped surname: scored below, kept only if close.
-            candidates |= Q(family_name=family) | Q(given_name=given)
-            prefix |= Q(family_name=family) & _starts_with("given_name", given)
-    return candidates, prefix
 
 
 # --- search ------------------------------------------------------------------------------------------------------
@@ -247,17 +213,22 @@ def _search_queryset(query: str, kind: str, scope: QuerySet[Patient]) -> QuerySe
         return scope.filter(condition).order_by("family_name", "given_name", "mrn")
     if len(text) < 2 and not _is_han(text):
         return scope.none()  # one Latin letter would match a tenth of the hospital
-    candidates, prefix = _name_candidates(text)
+    # Nearest names first, straight from the GiST trigram index on "family given": word distance makes a
+    # typed prefix ("Ann") or a name with one character wrong ("张卫") close to the registered name.
+    key = _name_key_query(text)
     return (
-        scope.filter(candidates)
-        .annotate(
-            score=_name_similarity(text),
-            starts_with=ExpressionWrapper(prefix, output_field=BooleanField()),
-        )
-        .filter(Q(score__gte=NAME_SIMILARITY_THRESHOLD) | Q(starts_with=True))
-        .annotate(rank=F("score") + Case(When(starts_with=True, then=Value(0.5)), default=Value(0.0)))
-        .order_by("-rank", "family_name", "given_name", "mrn")
+        scope.filter(TrigramWordSimilar(PatientNameKey(), Value(key)))
+        .annotate(distance=TrigramWordDistance(Value(key), PatientNameKey()))
+        .order_by("distance")
     )
+
+
+def _name_key_query(text: str) -> str:
+    """The query written like the index key: a Chinese name typed as one string gets its surname split off."""
+    if " " in text or not _is_han(text) or len(text) < 2:
+        return text
+    surname_length = 2 if text[:2] in COMPOUND_SURNAMES and len(text) > 2 else 1
+    return f"{text[:surname_length]} {text[surname_length:]}"
 
 
 def patient_search(*, query: str, fetched_by: User, limit: int = 20) -> list[Patient]:
