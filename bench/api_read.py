@@ -75,20 +75,25 @@ def throwaway_database(base_url: str):
 
 
 def prepare_data() -> tuple[str, str]:
-    """Migrate, create an integration client with a token and 1,000 patients; return (token, patient path)."""
+    """Migrate, create 1,000 patients and a doctor who treats one of them, with an API token.
+
+    Return (token, that patient's path). A doctor rather than an integration client: patient reads are
+    scoped to the clinicians who treat the patient.
+    """
     from django.contrib.auth.models import Group
     from django.core.management import call_command
     from django.urls import reverse
+    from django.utils import timezone
+    from rest_framework.authtoken.models import Token
 
-    from emr.models import Patient
+    from emr.models import CareTeamMember, Encounter, Patient
     from hospital.core import roles
     from hospital.core.models import User
-    from hospital.core.services.authentication import api_token_issue
 
     call_command("migrate", verbosity=0, interactive=False)
-    client_user = User.objects.create_user(username="bench.gateway", password=None, display_name="Bench gateway")
-    client_user.groups.add(Group.objects.get(name=roles.INTEGRATION_CLIENT))
-    token = api_token_issue(user=User.objects.get(pk=client_user.pk))
+    doctor = User.objects.create_user(username="bench.doctor", password=None, display_name="Bench doctor")
+    doctor.groups.add(Group.objects.get(name=roles.DOCTOR))
+    token = Token.objects.create(user=doctor).key
     rng = random.Random(7)
     Patient.objects.bulk_create(
         Patient(
@@ -100,6 +105,10 @@ def prepare_data() -> tuple[str, str]:
         for i in range(1000)
     )
     patient = Patient.objects.order_by("id")[500]
+    encounter = Encounter.objects.create(
+        patient=patient, encounter_class="outpatient", started_at=timezone.now(), attending=doctor
+    )
+    CareTeamMember.objects.create(encounter=encounter, user=doctor, role="attending")
     return token, reverse("emr-patient-detail", kwargs={"external_id": patient.external_id})
 
 
