@@ -146,3 +146,11 @@ def _fresh_health_report():
     from hospital.core import health
 
     health._recent.update(at=0.0, report=None)
+
+
+@pytest.fixture
+def icd10_codes(db):
+    """The ICD-10 classification, reloaded if a transactional test emptied the table (flush keeps no data)."""
+    from tests.emr.test_clinical_support import ensure_icd10
+
+    ensure_icd10()

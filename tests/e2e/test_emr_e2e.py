@@ -15,7 +15,7 @@ from emr.models import Patient
 from tests.emr.test_access_support import assign, make_ward
 from tests.factories import TEST_PASSWORD, UserFactory
 
-pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("transactional_db")]
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("transactional_db", "icd10_codes")]
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 
