@@ -2,6 +2,7 @@
 
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 
@@ -30,3 +31,10 @@ class Icd10Code(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.title}"
+
+    @property
+    def localized_title(self) -> str:
+        """The title in the active language: the Chinese one where the hospital supplied it."""
+        if self.title_zh and (get_language() or "").startswith("zh"):
+            return self.title_zh
+        return self.title

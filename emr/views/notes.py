@@ -9,7 +9,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -33,9 +32,7 @@ class _RollBack(Exception):
 
 
 def _icd10_title(code) -> str:
-    if get_language().startswith("zh") and code.title_zh:
-        return code.title_zh
-    return code.title
+    return code.localized_title
 
 
 def _note_or_404(external_id: uuid.UUID) -> ClinicalNote:
