@@ -82,7 +82,7 @@ class Ward(BaseModel):
 
 
 class Bed(BaseModel):
-    """A physical bed in a ward. Who lies in it, and when, will be recorded by bed stays, never here."""
+    """A physical bed in a ward. Who lies in it, and when, is recorded by bed stays (BedStay), never here."""
 
     class BedType(models.TextChoices):
         GENERAL = "general", _("General")
@@ -94,6 +94,9 @@ class Bed(BaseModel):
     ward = models.ForeignKey(Ward, verbose_name=_("ward"), on_delete=models.PROTECT, related_name="beds")
     code = models.CharField(_("code"), max_length=20, help_text=_("Unique within the ward, e.g. 12-1."))
     bed_type = models.CharField(_("bed type"), max_length=20, choices=BedType.choices, default=BedType.GENERAL)
+    room = models.ForeignKey(
+        "scheduling.Room", verbose_name=_("room"), null=True, blank=True, on_delete=models.PROTECT, related_name="beds"
+    )
     is_active = models.BooleanField(
         _("active"), default=True, help_text=_("Inactive beds (closed, under repair) are not counted as capacity.")
     )
