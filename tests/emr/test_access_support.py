@@ -7,7 +7,7 @@ from django.utils import timezone
 from emr.models import Patient
 from emr.services.encounters import encounter_start
 from scheduling.models import Department, Ward
-from scheduling.services import ward_assignment_create
+from scheduling.services.rosters import ward_assignment_create
 from tests.factories import UserFactory
 
 

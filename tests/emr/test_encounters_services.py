@@ -10,7 +10,7 @@ from emr.models import CareTeamMember, Encounter
 from emr.services.encounters import care_team_add, care_team_remove, encounter_finish, encounter_start
 from hospital.core.models import AccessLog
 from scheduling.models import WardAssignment
-from scheduling.services import ward_assignment_create
+from scheduling.services.rosters import ward_assignment_create
 from tests.emr.test_access_support import make_patient, make_user, make_ward, start_inpatient, start_outpatient
 
 pytestmark = pytest.mark.django_db

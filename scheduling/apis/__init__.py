@@ -1,0 +1,1 @@
+"""apis of beds and scheduling, one module per area."""

@@ -1,0 +1,3 @@
+"""appointments API (to be filled)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""beds API (to be filled)."""
+
+urlpatterns: list = []

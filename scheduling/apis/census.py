@@ -1,0 +1,3 @@
+"""census API (to be filled)."""
+
+urlpatterns: list = []

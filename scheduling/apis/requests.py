@@ -1,0 +1,3 @@
+"""requests API (to be filled)."""
+
+urlpatterns: list = []

@@ -1,0 +1,1 @@
+"""selectors of beds and scheduling, one module per area."""

@@ -1,0 +1,1 @@
+"""services of beds and scheduling, one module per area."""

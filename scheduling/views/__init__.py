@@ -1,0 +1,1 @@
+"""views of beds and scheduling, one module per area."""

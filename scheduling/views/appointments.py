@@ -1,0 +1,3 @@
+"""appointments pages (to be filled)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""beds pages (to be filled)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""census pages (to be filled)."""
+
+urlpatterns: list = []

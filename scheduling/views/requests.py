@@ -1,0 +1,3 @@
+"""requests pages (to be filled)."""
+
+urlpatterns: list = []
