@@ -14,7 +14,7 @@ urlpatterns = [
     path("api/v1/emr/", include("emr.urls")),
     path("api/v1/pharmacy/", include("pharmacy.urls")),
     path("patients/", include("emr.page_urls")),
-    path("beds/", include("scheduling.page_urls")),
+    path("", include("scheduling.page_urls")),  # beds/..., appointments/...
     path("api/v1/scheduling/", include("scheduling.urls")),
     path("", include("hospital.core.urls")),
 ]
