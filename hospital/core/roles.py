@@ -33,13 +33,22 @@ ROLE_LABELS = {
 }
 
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
-    DOCTOR: ("emr.*", "scheduling.view_*", "pharmacy.view_*", "ai.*"),
+    DOCTOR: (
+        "emr.*",
+        "scheduling.view_*",
+        "scheduling.*_appointment",
+        "scheduling.*_appointmentslot",
+        "pharmacy.view_*",
+        "ai.*",
+    ),
     NURSE: (
         "emr.view_*",
         "emr.add_observation",
         "emr.change_observation",
         "scheduling.view_*",
         "scheduling.*_bedstay",
+        "scheduling.*_appointment",
+        "scheduling.*_appointmentslot",
         "pharmacy.view_*",
     ),
     PHARMACIST: ("pharmacy.*", "emr.view_medicationorder", "emr.view_patient", "emr.view_allergy"),
