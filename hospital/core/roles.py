@@ -47,6 +47,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "emr.change_observation",
         "scheduling.view_*",
         "scheduling.*_bedstay",
+        "scheduling.change_bedcleaning",
         "scheduling.*_appointment",
         "scheduling.*_appointmentslot",
         "pharmacy.view_*",
