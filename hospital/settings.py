@@ -286,6 +286,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=2, minute=30),
         "options": {"queue": "default"},
     },
+    # Yesterday's ward census from bed stays, just after midnight in the hospital's TIME_ZONE (beat's zone).
+    "census-snapshot-nightly": {
+        "task": "scheduling.tasks.census_snapshot_task",
+        "schedule": crontab(hour=0, minute=15),
+        "options": {"queue": "default"},
+    },
 }
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 
