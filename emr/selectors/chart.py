@@ -7,7 +7,7 @@ limited and related rows are fetched with select_related / prefetch_related.
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from emr.models import Allergy, ClinicalNote, Condition, Encounter, MedicationOrder, Observation, Patient
 from emr.selectors.access import break_glass_active
@@ -21,6 +21,7 @@ NOTES_SHOWN = 30
 LABS_SHOWN = 40
 # The graph shows the newest readings; 600 rows are about 100 full sets of six vital signs.
 VITAL_READINGS_SHOWN = 600
+VITAL_GRAPH_WINDOW = timedelta(days=14)
 
 NUMERIC_VITALS = ("heart_rate", "respiratory_rate", "spo2", "temperature", "systolic_bp", "diastolic_bp")
 
@@ -53,7 +54,8 @@ def patient_chart(*, patient: Patient, user: User) -> ChartSummary:
     """The chart of `patient` as `user` sees it, in a fixed number of queries whatever the size of the record.
 
     Guarantees: active problems (ICD-10), active medication orders, active allergies, the latest reading
-    of each vital sign, up to VITAL_READINGS_SHOWN numeric vital readings (oldest first, for the graph),
+    of each vital sign, up to VITAL_READINGS_SHOWN numeric vital readings of the last VITAL_GRAPH_WINDOW
+    before the latest one (oldest first, for the graph),
     the newest LABS_SHOWN lab results, RECENT_ENCOUNTERS encounters, NOTES_SHOWN notes (newest first:
     current signed versions and the user's own drafts, with their diagnoses), and the end of `user`'s
     unexpired break-the-glass grant, if any.
@@ -71,12 +73,15 @@ def patient_chart(*, patient: Patient, user: User) -> ChartSummary:
     summary.latest_vitals = latest_vitals(patient_ids=ids).get(patient.pk, {})
     summary.latest_vitals_at = max((o.effective_at for o in summary.latest_vitals.values()), default=None)
     # Only the newest readings are drawn, so a record with thousands of observations stays fast.
+    since = summary.latest_vitals_at - VITAL_GRAPH_WINDOW if summary.latest_vitals_at else None
     newest_first = (
         Observation.objects.filter(
             patient=patient,
             category=Observation.Category.VITAL_SIGN,
             code__in=NUMERIC_VITALS,
             value_numeric__isnull=False,
+            # The graph shows the recent course: a visit years ago would squeeze this week into a sliver.
+            **({"effective_at__gte": since} if since else {}),
         )
         .order_by("-effective_at", "-id")
         .values_list("code", "effective_at", "value_numeric")[:VITAL_READINGS_SHOWN]

@@ -23,11 +23,11 @@ from django.contrib.postgres.lookups import TrigramWordSimilar
 from django.contrib.postgres.search import TrigramSimilarity, TrigramWordDistance
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.db.models import BooleanField, ExpressionWrapper, F, FloatField, Q, QuerySet, Value
+from django.db.models import BooleanField, ExpressionWrapper, F, FloatField, Max, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import Concat, Greatest
 from django.utils.translation import gettext as _
 
-from emr.models import Patient, PatientNameKey
+from emr.models import Encounter, Patient, PatientNameKey
 from emr.selectors.access import (
     PURPOSE_CLINICAL,
     PURPOSE_METADATA,
@@ -38,6 +38,7 @@ from emr.selectors.access import (
     patients_visible_to,
 )
 from emr.services.access import access_denied_record
+from hospital.core import roles
 from hospital.core.fields import blind_index_lookup, normalize_identifier
 from hospital.core.models import User
 from hospital.core.services.access_log import access_log_record
@@ -259,6 +260,31 @@ def patient_search(*, query: str, fetched_by: User, limit: int = 20) -> list[Pat
         detail={"kind": kind, "results": len(results)},
     )
     return results
+
+
+def patients_under_care(*, user: User, limit: int = 50) -> list[Patient]:
+    """The patients `user` treats now: those with an in-progress encounter the user may see clinically
+    (attending, care team, or an inpatient of a ward the user is assigned to), newest admission first.
+
+    Each patient carries `current_encounter` (the newest in-progress one, with its ward). One "search"
+    access-log entry with {"kind": "under_care", "results": n}; nothing for users who are not clinicians.
+    """
+    if not user.has_role(roles.DOCTOR, roles.NURSE) and not user.is_superuser:
+        return []
+    in_progress = Encounter.objects.filter(status=Encounter.Status.IN_PROGRESS).select_related("ward")
+    patients = list(
+        patients_visible_to(user, PURPOSE_CLINICAL)
+        .filter(is_active=True, encounters__status=Encounter.Status.IN_PROGRESS)
+        .annotate(latest_start=Max("encounters__started_at", filter=Q(encounters__status="in_progress")))
+        .order_by("-latest_start", "family_name", "given_name")
+        .prefetch_related(Prefetch("encounters", queryset=in_progress.order_by("-started_at"), to_attr="open"))[:limit]
+    )
+    for patient in patients:
+        patient.current_encounter = patient.open[0] if patient.open else None
+    access_log_record(
+        actor=user, action="search", object_type="emr.patient", detail={"kind": "under_care", "results": len(patients)}
+    )
+    return patients
 
 
 # --- duplicates ---------------------------------------------------------------------------------------------------

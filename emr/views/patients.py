@@ -52,9 +52,13 @@ def patient_search(request):
         for patient in patients:
             patient.age = age_in_years(patient.birth_date)
             patient.last_encounter_at = last_seen.get(patient.pk)
+    under_care = [] if query or request.htmx else patient_selectors.patients_under_care(user=request.user)
+    for patient in under_care:
+        patient.age = age_in_years(patient.birth_date)
     context = {
         "query": query,
         "patients": patients,
+        "under_care": under_care,
         "truncated": truncated,
         "can_register": _may_register(request.user),
     }

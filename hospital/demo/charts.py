@@ -36,6 +36,7 @@ from emr.models import (
 from hospital.core.models import User
 from hospital.core.services.access_log import access_log_record
 from pharmacy.models import Drug
+from pharmacy.selectors import drug_lookup_by_name
 from scheduling.models import Ward, WardAssignment
 
 SEED_PURPOSE = "demo hospital seeding"
@@ -506,9 +507,14 @@ def _all_codes() -> set[str]:
 
 
 def _drugs_by_name() -> dict[str, Drug]:
-    drugs: dict[str, Drug] = {}
-    for drug in Drug.objects.filter(is_active=True).order_by("id"):
-        drugs.setdefault(drug.generic_name_en.lower(), drug)
+    """Scenario drug names -> a formulary drug (by English name, Chinese name or synonym, as the scribe will)."""
+    names = {name for scenarios in SCENARIOS.values() for s in scenarios for name, *_rest in s.drugs}
+    names |= {drug_name for _substance, drug_name, _reaction in ALLERGENS if drug_name}
+    drugs = {}
+    for name in names:
+        found = drug_lookup_by_name(name)
+        if found:
+            drugs[name.lower()] = found[0]
     return drugs
 
 
