@@ -168,7 +168,7 @@ class FreeSlotsApi(APIView):
             OpenApiParameter("day", str, description="YYYY-MM-DD; default today."),
         ],
         responses={200: SlotOutputSerializer(many=True)},
-        description="Slots of the day not started, not blocked and without a live booking, in time order.",
+        description="Slots of the day not ended, not blocked and without a live booking, in time order.",
     )
     def get(self, request):
         serializer = self.FreeSlotsQuerySerializer(data=request.query_params)

@@ -53,9 +53,9 @@ def day_slots(*, clinician: User | None = None, department: Department | None = 
 
 
 def free_slots(*, clinician: User | None = None, department: Department | None = None, day: date) -> QuerySet:
-    """The slots of `day` that can be booked now: not started, not blocked, no live booking; in time order."""
+    """The slots of `day` that can be booked now: not ended, not blocked, no live booking; in time order."""
     return day_slots(clinician=clinician, department=department, day=day).filter(
-        is_booked=False, is_blocked=False, period__startswith__gte=timezone.now()
+        is_booked=False, is_blocked=False, period__endswith__gt=timezone.now()
     )
 
 

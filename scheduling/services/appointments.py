@@ -167,7 +167,8 @@ def _book(*, slot: AppointmentSlot, patient: Patient, booked_by: User, reason: s
     # Lock the slot so that concurrent bookers of it wait here and then see the winner's booking.
     slot = _slot_locked(slot)
     errors: dict[str, str] = {}
-    if slot.period.lower < timezone.now():
+    # A slot that has started but not ended still takes a walk-in patient.
+    if slot.period.upper <= timezone.now():
         errors["slot"] = _("This slot is in the past.")
     elif slot.is_blocked:
         errors["slot"] = _("This slot is blocked and cannot be booked.")
@@ -193,7 +194,7 @@ def _book(*, slot: AppointmentSlot, patient: Patient, booked_by: User, reason: s
 def appointment_book(*, slot: AppointmentSlot, patient: Patient, booked_by: User, reason: str = "") -> Appointment:
     """Book `slot` for `patient`.
 
-    Guarantees: the slot has not started and is not blocked, and the patient is not a merged-away record
+    Guarantees: the slot has not ended and is not blocked, and the patient is not a merged-away record
     (ValidationError with field errors otherwise); a slot with a live booking raises SlotTaken, also when
     two bookers race (the slot row is locked, and the partial unique constraint backs the lock). Nothing is
     written on any error. Access-logged ("create").
