@@ -20,6 +20,7 @@ from emr.services.patients import PatientData, patient_bulk_import
 from hospital.core import roles
 from hospital.core.models import User
 from hospital.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
+from hospital.demo.beds import bed_stays_for_inpatients
 from hospital.demo.catalogue import DEPARTMENTS, WARDS, demo_patients, ward_staff
 from hospital.demo.census import CensusDay, WardInput, simulate
 from hospital.demo.charts import clinical_records
@@ -297,6 +298,7 @@ def demo_hospital_seed(
     # Patients last: their access-log entry holds the log's chain lock until this transaction commits.
     patient_result = patients(count=patient_count, seed=seed)
     charts = clinical_records(seed=seed)
+    bed_stays_for_inpatients(seed=seed)
     progress(1)
     return SeedSummary(
         departments=department_result,
