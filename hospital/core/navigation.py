@@ -39,6 +39,27 @@ NAV_ITEMS = (
         description=_("Full-text search across the notes of your patients."),
     ),
     NavItem(
+        _("Appointments"),
+        "scheduling:appointment_book",
+        (roles.DOCTOR, roles.NURSE),
+        icon="user",
+        description=_("Book, cancel and reschedule outpatient appointments in clinicians' free slots."),
+    ),
+    NavItem(
+        _("Outpatient queue"),
+        "scheduling:appointment_queue",
+        (roles.DOCTOR, roles.NURSE),
+        icon="pulse",
+        description=_("Today's clinic: who is booked, checked in, called and seen."),
+    ),
+    NavItem(
+        _("Census"),
+        "scheduling:census",
+        (roles.BED_MANAGER, roles.ADMINISTRATOR, roles.FINANCE_OFFICER),
+        icon="pulse",
+        description=_("Occupancy, length of stay, bed turnover and turnaround per ward, with charts."),
+    ),
+    NavItem(
         _("Access log"),
         "core:access_log",
         (roles.AUDITOR, roles.ADMINISTRATOR),

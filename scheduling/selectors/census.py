@@ -124,8 +124,8 @@ def ward_indicators(*, wards: Iterable[Ward] | None = None, start: date, end: da
         .values("ward")
         .annotate(
             rate=Avg(Cast("occupied_at_midnight", FloatField()) / Cast("capacity", FloatField())),
-            occupied=Sum("occupied_at_midnight"),
-            capacity=Sum("capacity"),
+            occupied_sum=Sum("occupied_at_midnight"),
+            capacity_sum=Sum("capacity"),
             mean_capacity=Avg("capacity"),
             admissions_sum=Sum("admissions"),
             discharges_sum=Sum("discharges"),
@@ -190,6 +190,6 @@ def ward_indicators(*, wards: Iterable[Ward] | None = None, start: date, end: da
         total_census,
         total_los if total_los[0] else None,
         turnaround.get(None),
-        _ratio(sum(row["occupied"] for row in rows), sum(row["capacity"] for row in rows)),
+        _ratio(sum(row["occupied_sum"] for row in rows), sum(row["capacity_sum"] for row in rows)),
     )
     return Indicators(start=start, end=end, wards=per_ward, total=total)

@@ -19,8 +19,9 @@ def test_clinicians_see_patients_and_note_search_but_not_the_access_log():
     nurse = UserFactory(roles=["nurse"])
     archivist = UserFactory(roles=["records_archivist"])
 
-    assert _names(navigation_for(doctor)) == ["core:home", "emr:patient_search", "emr:note_search"]
-    assert _names(navigation_for(nurse)) == ["core:home", "emr:patient_search", "emr:note_search"]
+    clinic = ["scheduling:appointment_book", "scheduling:appointment_queue"]
+    assert _names(navigation_for(doctor)) == ["core:home", "emr:patient_search", "emr:note_search", *clinic]
+    assert _names(navigation_for(nurse)) == ["core:home", "emr:patient_search", "emr:note_search", *clinic]
     # Archivists find records but do not search clinical text
     assert _names(navigation_for(archivist)) == ["core:home", "emr:patient_search"]
 
@@ -30,9 +31,23 @@ def test_auditor_sees_the_access_log_and_staff_see_administration():
     admin = UserFactory(roles=["administrator"], is_staff=True)
 
     assert _names(navigation_for(auditor)) == ["core:home", "core:access_log"]
-    assert _names(navigation_for(admin)) == ["core:home", "core:access_log", "api-docs", "admin:index"]
+    assert _names(navigation_for(admin)) == [
+        "core:home",
+        "scheduling:census",
+        "core:access_log",
+        "api-docs",
+        "admin:index",
+    ]
     archivist = UserFactory(roles=["records_archivist"])
     assert "core:access_log" not in _names(navigation_for(archivist))
+
+
+def test_bed_managers_and_finance_officers_see_the_census():
+    bed_manager = UserFactory(roles=["bed_manager"])
+    finance = UserFactory(roles=["finance_officer"])
+
+    assert _names(navigation_for(bed_manager)) == ["core:home", "scheduling:census"]
+    assert _names(navigation_for(finance)) == ["core:home", "scheduling:census"]
 
 
 def test_anonymous_user_gets_no_navigation(rf):
@@ -61,9 +76,21 @@ def test_current_page_is_active_by_view_name_and_by_section_path():
     under_admin = {i["url_name"]: i["active"] for i in in_admin}
     on_home = {i["url_name"]: i["active"] for i in navigation_for(admin, view_name="core:home", path="/")}
 
-    assert on_log == {"core:home": False, "core:access_log": True, "api-docs": False, "admin:index": False}
+    assert on_log == {
+        "core:home": False,
+        "scheduling:census": False,
+        "core:access_log": True,
+        "api-docs": False,
+        "admin:index": False,
+    }
     assert under_admin["admin:index"] is True and under_admin["core:home"] is False
-    assert on_home == {"core:home": True, "core:access_log": False, "api-docs": False, "admin:index": False}
+    assert on_home == {
+        "core:home": True,
+        "scheduling:census": False,
+        "core:access_log": False,
+        "api-docs": False,
+        "admin:index": False,
+    }
 
 
 def test_role_labels_are_translated(settings):
