@@ -39,6 +39,13 @@ NAV_ITEMS = (
         description=_("Full-text search across the notes of your patients."),
     ),
     NavItem(
+        _("Bed board"),
+        "scheduling:bed_board",
+        (roles.BED_MANAGER, roles.NURSE, roles.DOCTOR),
+        icon="page",
+        description=_("Every ward's beds live, the bed queue and one-click placement."),
+    ),
+    NavItem(
         _("Appointments"),
         "scheduling:appointment_book",
         (roles.DOCTOR, roles.NURSE),

@@ -19,7 +19,7 @@ def test_clinicians_see_patients_and_note_search_but_not_the_access_log():
     nurse = UserFactory(roles=["nurse"])
     archivist = UserFactory(roles=["records_archivist"])
 
-    clinic = ["scheduling:appointment_book", "scheduling:appointment_queue"]
+    clinic = ["scheduling:bed_board", "scheduling:appointment_book", "scheduling:appointment_queue"]
     assert _names(navigation_for(doctor)) == ["core:home", "emr:patient_search", "emr:note_search", *clinic]
     assert _names(navigation_for(nurse)) == ["core:home", "emr:patient_search", "emr:note_search", *clinic]
     # Archivists find records but do not search clinical text
@@ -46,7 +46,7 @@ def test_bed_managers_and_finance_officers_see_the_census():
     bed_manager = UserFactory(roles=["bed_manager"])
     finance = UserFactory(roles=["finance_officer"])
 
-    assert _names(navigation_for(bed_manager)) == ["core:home", "scheduling:census"]
+    assert _names(navigation_for(bed_manager)) == ["core:home", "scheduling:bed_board", "scheduling:census"]
     assert _names(navigation_for(finance)) == ["core:home", "scheduling:census"]
 
 
