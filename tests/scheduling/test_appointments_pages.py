@@ -145,3 +145,23 @@ def test_pages_are_for_clinicians(client, role):
 
     assert client.get(reverse("scheduling:appointment_book")).status_code == 403
     assert client.get(reverse("scheduling:appointment_queue")).status_code == 403
+
+
+def test_slots_and_appointments_are_view_only_in_the_admin(client, doctor, settings):
+    settings.OTP_REQUIRED_FOR_ADMINS = False  # the second factor is tested in tests/core
+    slot = make_slot(doctor, location="Room 7")
+    appointment = book(slot, make_patient())
+    client.force_login(make_user("root", "administrator"))
+    type(doctor).objects.filter(username="root").update(is_staff=True, is_superuser=True)
+
+    for url in (
+        "/admin/scheduling/appointmentslot/",
+        f"/admin/scheduling/appointmentslot/{slot.pk}/change/",
+        "/admin/scheduling/appointment/",
+        f"/admin/scheduling/appointment/{appointment.pk}/change/",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert 'name="_save"' not in response.content.decode()
+    assert "Room 7" in client.get("/admin/scheduling/appointmentslot/").content.decode()
+    assert client.get("/admin/scheduling/appointment/add/").status_code == 403
