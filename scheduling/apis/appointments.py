@@ -44,7 +44,7 @@ def _slot_taken_response(exc: SlotTaken) -> Response:
     return Response({"error": body}, status=status.HTTP_409_CONFLICT)
 
 
-class ClinicianRefSerializer(serializers.Serializer):
+class SlotClinicianSerializer(serializers.Serializer):
     external_id = serializers.UUIDField()
     username = serializers.CharField()
     display_name = serializers.CharField(source="__str__")
@@ -52,7 +52,7 @@ class ClinicianRefSerializer(serializers.Serializer):
 
 class SlotOutputSerializer(serializers.Serializer):
     external_id = serializers.UUIDField()
-    clinician = ClinicianRefSerializer()
+    clinician = SlotClinicianSerializer()
     department = serializers.UUIDField(source="department.external_id", allow_null=True, default=None)
     start = serializers.DateTimeField(source="period.lower")
     end = serializers.DateTimeField(source="period.upper")
