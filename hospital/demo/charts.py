@@ -350,8 +350,8 @@ class _Builder:
 
 
 @transaction.atomic
-def clinical_records(*, seed: int, now: datetime | None = None) -> int:
-    """Give every demo patient without an encounter a chart; return how many patients got one."""
+def clinical_records(*, seed: int, patient_ids: list[int], now: datetime | None = None) -> int:
+    """Give each of these (demo) patients that has no encounter yet a chart; return how many got one."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     rng = random.Random(seed * 7919)
@@ -363,7 +363,7 @@ def clinical_records(*, seed: int, now: datetime | None = None) -> int:
         return 0
     _ward_assignments(staff, wards, today)
 
-    patients = list(Patient.objects.filter(is_active=True, encounters__isnull=True).order_by("id"))
+    patients = list(Patient.objects.filter(pk__in=patient_ids, is_active=True, encounters__isnull=True).order_by("id"))
     if not patients:
         return 0
     build = _Builder(rng, now)

@@ -211,6 +211,16 @@ def patients(*, count: int = DEFAULT_PATIENTS, seed: int = DEFAULT_SEED) -> Part
     return PartResult(count, len(created))
 
 
+def demo_patient_ids(*, count: int = DEFAULT_PATIENTS, seed: int = DEFAULT_SEED) -> list[int]:
+    """Ids of the demo patients (found by name and birth date): only they are given demo charts, never a
+    patient someone registered by hand."""
+    wanted = {(p.name.family, p.name.given, p.birth_date) for p in demo_patients(count=count, seed=seed)}
+    rows = Patient.objects.filter(birth_date__in={key[2] for key in wanted}).values_list(
+        "id", "family_name", "given_name", "birth_date"
+    )
+    return [pk for pk, family, given, born in rows if (family, given, born) in wanted]
+
+
 def _census_row(ward: Ward, day: CensusDay) -> WardDailyCensus:
     return WardDailyCensus(
         ward=ward,
@@ -261,15 +271,21 @@ def census_window(*, days: int = DEFAULT_DAYS, end: date | None = None) -> tuple
     return end - timedelta(days=days - 1), end
 
 
-def demo_hospital_loaded(*, through: date | None = None) -> bool:
-    """Whether the demo hospital is there: all demo wards exist and each has its census up to `through`
-    (default yesterday). A history that stopped some days ago counts as not loaded, so a re-run tops it up.
+def demo_hospital_loaded(
+    *, through: date | None = None, patient_count: int = DEFAULT_PATIENTS, seed: int = DEFAULT_SEED
+) -> bool:
+    """Whether the demo hospital is there: all demo wards exist, each has its census up to `through`
+    (default yesterday), and every demo patient has a chart. A history that stopped some days ago, or a
+    database loaded before charts existed, counts as not loaded, so a re-run tops it up.
     """
     through = through or census_window(days=1)[1]
     codes = [spec.code for spec in WARDS]
     if Ward.objects.filter(code__in=codes).count() < len(codes):
         return False
-    return WardDailyCensus.objects.filter(ward__code__in=codes, date=through).count() >= len(codes)
+    if WardDailyCensus.objects.filter(ward__code__in=codes, date=through).count() < len(codes):
+        return False
+    ids = demo_patient_ids(count=patient_count, seed=seed)
+    return len(ids) >= patient_count and not Patient.objects.filter(pk__in=ids, encounters__isnull=True).exists()
 
 
 def demo_seed_size(*, days: int) -> int:
@@ -297,7 +313,7 @@ def demo_hospital_seed(
     census_result = census_history(start=start, end=end, seed=seed, progress=progress)
     # Patients last: their access-log entry holds the log's chain lock until this transaction commits.
     patient_result = patients(count=patient_count, seed=seed)
-    charts = clinical_records(seed=seed)
+    charts = clinical_records(seed=seed, patient_ids=demo_patient_ids(count=patient_count, seed=seed))
     bed_stays_for_inpatients(seed=seed)
     progress(1)
     return SeedSummary(

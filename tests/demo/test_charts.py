@@ -76,3 +76,17 @@ def test_second_seed_adds_no_chart_and_one_log_entry_per_seed(reference_data):
     assert summary.charts == 0
     assert (Encounter.objects.count(), Observation.objects.count(), ClinicalNote.objects.count()) == counts
     assert log_entries == 1
+
+
+def test_a_hand_registered_patient_never_gets_a_demo_chart_and_once_tops_up_missing_charts(reference_data):
+    from datetime import date
+
+    from emr.models import Patient
+
+    _seed()
+    registered = Patient.objects.create(family_name="周", given_name="新", sex="female", birth_date=date(1990, 1, 2))
+    assert services.demo_hospital_loaded(patient_count=60, seed=7, through=timezone.localdate() - timedelta(days=1))
+
+    _seed()
+
+    assert not Encounter.objects.filter(patient=registered).exists()

@@ -45,7 +45,7 @@ class Command(BaseCommand):
             raise CommandError("--days must be at least 1.")
         if options["patients"] < 0:
             raise CommandError("--patients cannot be negative.")
-        if options["once"] and services.demo_hospital_loaded():
+        if options["once"] and services.demo_hospital_loaded(patient_count=options["patients"], seed=options["seed"]):
             self.stdout.write("Demo hospital already loaded; nothing to do.")
             return
 
