@@ -249,6 +249,9 @@ SPECTACULAR_SETTINGS = {
         "ObservationCategoryEnum": "emr.models.observations.Observation.Category",
         "ObservationSourceEnum": "emr.models.observations.Observation.Source",
         "ProvenanceSourceEnum": "emr.models.notes.NoteFieldProvenance.Source",
+        "BedRequestSourceEnum": "scheduling.models.beds.BedRequest.Source",
+        "BedRequestStatusEnum": "scheduling.models.beds.BedRequest.Status",
+        "AppointmentStatusEnum": "scheduling.models.appointments.Appointment.Status",
     },
 }
 
