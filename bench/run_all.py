@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
-BENCHES = ["api_read.py", "startup.py", "patient_search.py", "chart.py"]
+BENCHES = ["api_read.py", "startup.py", "patient_search.py", "chart.py", "bed_board.py"]
 
 
 def main() -> int:

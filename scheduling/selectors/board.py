@@ -16,7 +16,7 @@ from emr.models import Patient
 from emr.selectors.access import is_clinician, patients_visible_to
 from hospital.core import roles
 from scheduling.models import BedRequest, Ward
-from scheduling.selectors.beds import BLOCKED, CLEANING, FREE, OCCUPIED, STATES, BedState, bed_states
+from scheduling.selectors.beds import BLOCKED, CLEANING, FREE, OCCUPIED, STATES, BedState, bed_state, bed_states
 from scheduling.selectors.requests import Suggestion, bed_request_queue, ranked_placements
 
 QUEUE_LIMIT = 100
@@ -184,3 +184,22 @@ def bed_board_version() -> str:
     with connection.cursor() as cursor:
         cursor.execute(_VERSION_SQL)
         return cursor.fetchone()[0]
+
+
+def bed_tile(*, fetched_by, bed) -> BoardBed | None:
+    """One bed as the board's menu shows it (state, initials, full name where allowed); None for a closed bed.
+
+    A few queries (the bed's state, and for a clinician whether they may identify the patient). Callers log
+    the read when a name is shown.
+    """
+    state = bed_state(bed=bed)
+    if state is None:
+        return None
+    tile = BoardBed(state=state)
+    if state.state == OCCUPIED:
+        patient = state.patient
+        nameable = _nameable(fetched_by, {patient.pk})
+        tile.initials = patient_initials(patient)
+        tile.full_name = patient.full_name if nameable is None or patient.pk in nameable else ""
+        tile.overdue = bool(state.expected_discharge_on and state.expected_discharge_on < timezone.localdate())
+    return tile

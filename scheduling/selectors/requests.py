@@ -127,41 +127,63 @@ def _needs_critical_care(request: BedRequest) -> bool:
     return request.specialty == Specialty.CRITICAL_CARE or request.nursing_level == Ward.NursingLevel.INTENSIVE
 
 
-def _score(request: BedRequest, bed: Bed, department_specialty: str | None, free: int, capacity: int) -> Suggestion:
+def _allowed(request: BedRequest, bed: Bed) -> bool:
+    """placement_violations(...) == [] without building its sentences (the board checks thousands of pairs)."""
+    ward, room, sex = bed.ward, bed.room, request.patient.sex
+    return (
+        bed.is_active
+        and _sex_fits(ward.sex_policy, sex)
+        and (room is None or _sex_fits(room.sex_policy, sex))
+        and (not request.needs_isolation or _is_isolation(bed))
+        and NURSING_RANK[ward.nursing_level] >= NURSING_RANK[request.nursing_level]
+        and (bed.bed_type != Bed.BedType.ICU or _needs_critical_care(request))
+    )
+
+
+def _score(
+    request: BedRequest, bed: Bed, department_specialty: str | None, free: int, capacity: int, *, explain: bool
+) -> Suggestion:
+    # Reasons are sentences made only when asked for: ranking scores every free bed, explaining only the best.
     ward, room = bed.ward, bed.room
     suggestion = Suggestion(bed=bed, score=0)
 
-    def add(points: int, reason: str) -> None:
+    def add(points: int, reason) -> None:
         suggestion.score += points
-        suggestion.reasons.append(reason)
+        if explain:
+            suggestion.reasons.append(reason())
 
     if ward.specialty == request.specialty:
-        add(SCORE_SPECIALTY, _("Ward specialty matches"))
+        add(SCORE_SPECIALTY, lambda: _("Ward specialty matches"))
     elif department_specialty == request.specialty:
-        add(SCORE_DEPARTMENT, _("Ward of the matching department"))
+        add(SCORE_DEPARTMENT, lambda: _("Ward of the matching department"))
     else:
-        add(0, _("Outlier: %(specialty)s ward") % {"specialty": ward.get_specialty_display()})
+        add(0, lambda: _("Outlier: %(specialty)s ward") % {"specialty": ward.get_specialty_display()})
     if request.needs_isolation:
-        add(SCORE_ISOLATION_MET, _("Isolation room") if room is not None and room.is_isolation else _("Isolation bed"))
+        add(
+            SCORE_ISOLATION_MET,
+            lambda: _("Isolation room") if room is not None and room.is_isolation else _("Isolation bed"),
+        )
     elif _is_isolation(bed):
-        add(PENALTY_ISOLATION_UNNEEDED, _("Isolation bed not needed: kept for those who need one"))
+        add(PENALTY_ISOLATION_UNNEEDED, lambda: _("Isolation bed not needed: kept for those who need one"))
     wanted = SPECIAL_BED_SPECIALTY.get(bed.bed_type)
     if wanted is not None:
         if wanted == request.specialty:
-            add(SCORE_BED_TYPE, _("%(type)s bed") % {"type": bed.get_bed_type_display()})
+            add(SCORE_BED_TYPE, lambda: _("%(type)s bed") % {"type": bed.get_bed_type_display()})
         else:
-            add(PENALTY_BED_TYPE, _("%(type)s bed for another specialty") % {"type": bed.get_bed_type_display()})
+            add(
+                PENALTY_BED_TYPE, lambda: _("%(type)s bed for another specialty") % {"type": bed.get_bed_type_display()}
+            )
     if ward.nursing_level == request.nursing_level:
-        add(SCORE_NURSING_EXACT, _("Nursing level matches"))
+        add(SCORE_NURSING_EXACT, lambda: _("Nursing level matches"))
     else:
-        add(PENALTY_NURSING_HIGHER, _("Higher nursing level than needed"))
+        add(PENALTY_NURSING_HIGHER, lambda: _("Higher nursing level than needed"))
     if request.patient.sex in (Ward.SexPolicy.FEMALE, Ward.SexPolicy.MALE) and (
         ward.sex_policy == request.patient.sex or (room is not None and room.sex_policy == request.patient.sex)
     ):
-        add(SCORE_SAME_SEX, _("Single-sex ward or room"))
+        add(SCORE_SAME_SEX, lambda: _("Single-sex ward or room"))
     add(
         round(SCORE_LOAD_MAX * free / capacity) if capacity else 0,
-        _("%(free)d of %(total)d beds free on this ward") % {"free": free, "total": capacity},
+        lambda: _("%(free)d of %(total)d beds free on this ward") % {"free": free, "total": capacity},
     )
     return suggestion
 
@@ -185,14 +207,14 @@ def ranked_placements(
     free = Counter(bed.ward_id for bed in free_beds)
     answer = {}
     for request in requests:
-        scored = [
-            _score(request, bed, department_specialty.get(bed.ward.department_id), free[bed.ward_id],
-                   capacity[bed.ward_id])
-            for bed in free_beds
-            if not placement_violations(request=request, bed=bed)
-        ]  # fmt: skip
+
+        def score(bed, explain=False, request=request):
+            specialty = department_specialty.get(bed.ward.department_id)
+            return _score(request, bed, specialty, free[bed.ward_id], capacity[bed.ward_id], explain=explain)
+
+        scored = [score(bed) for bed in free_beds if _allowed(request, bed)]
         scored.sort(key=lambda s: (-s.score, s.bed.ward.code, s.bed.code))
-        answer[request.pk] = scored[:limit]
+        answer[request.pk] = [score(s.bed, explain=True) for s in scored[:limit]]
     return answer
 
 

@@ -7,11 +7,13 @@ re-rendered fragment, so the user never reloads the page.
 """
 
 import hashlib
+import uuid
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone, translation
@@ -22,10 +24,12 @@ from hospital.core import roles
 from hospital.core.services.access_log import access_log_record
 from scheduling.models import Bed
 from scheduling.selectors.beds import OCCUPIED, bed_state
-from scheduling.selectors.board import bed_board, bed_board_version
+from scheduling.selectors.board import bed_board, bed_board_version, bed_tile
 from scheduling.services.adt import bed_block, bed_cleaning_complete, bed_stay_discharge, bed_unblock
 
+# How often an open board asks whether anything changed (setting BED_BOARD_POLL_SECONDS).
 POLL_SECONDS = 10
+_ZERO = uuid.UUID(int=0)
 
 
 def may_view_board(user) -> bool:
@@ -40,6 +44,10 @@ def board_permissions(user) -> dict[str, bool]:
         "can_clean": user.has_perm("scheduling.change_bedcleaning"),
         "can_block": user.has_perm("scheduling.add_bedblock") and user.has_perm("scheduling.change_bedblock"),
     }
+
+
+def _bed_url() -> str:
+    return reverse("scheduling:bed_board_bed", args=[_ZERO]).split(str(_ZERO))[0]
 
 
 def _etag(request, version: str) -> str:
@@ -70,7 +78,9 @@ def _board_context(request, *, etag: str, notice: dict | None = None) -> dict:
         "board": board,
         "etag": etag,
         "notice": notice,
-        "poll_seconds": POLL_SECONDS,
+        # Tiles build their action URLs from this prefix: a thousand {% url %} tags cost more than the queries.
+        "bed_url": _bed_url(),
+        "poll_seconds": getattr(settings, "BED_BOARD_POLL_SECONDS", POLL_SECONDS),
         "updated_at": timezone.localtime(),
         **board_permissions(request.user),
     }
@@ -116,6 +126,32 @@ def bed_board_live(request):
     return render_board_fragment(request, etag=etag)
 
 
+@login_required
+@require_GET
+def bed_board_bed(request, external_id):
+    """One bed's menu: who lies there (full name where allowed), since when, and the actions the user may take.
+
+    The board loads it when a bed is opened, so the board itself carries no per-bed forms.
+    """
+    require_board_permission(request, None)
+    bed = get_object_or_404(Bed.objects.select_related("ward", "room"), external_id=external_id)
+    tile = bed_tile(fetched_by=request.user, bed=bed)
+    if tile is None:
+        raise Http404
+    if tile.full_name:
+        access_log_record(
+            actor=request.user,
+            action="read",
+            object_type="scheduling.bedstay",
+            object_id=str(tile.state.stay.external_id),
+            patient_external_id=tile.state.patient.external_id,
+            detail={"bed": str(bed), "view": "bed board"},
+        )
+    context = {"tile": tile, "bed_url": _bed_url(), **board_permissions(request.user)}
+    template = "scheduling/board_bed_panel.html" if request.htmx else "scheduling/board_bed.html"
+    return render(request, template, context)
+
+
 def action_response(request, *, ok: str | None = None, error: ValidationError | None = None) -> HttpResponse:
     """After an action: the re-rendered fragment with a notice (htmx), or a redirect back to the page."""
     text = ok or " ".join(error.messages)
@@ -130,9 +166,9 @@ def _bed(external_id) -> Bed:
     return get_object_or_404(Bed.objects.select_related("ward"), external_id=external_id)
 
 
-def require_board_permission(request, permission: str) -> None:
+def require_board_permission(request, permission: str | None) -> None:
     _check_view(request)
-    if not board_permissions(request.user)[permission]:
+    if permission and not board_permissions(request.user)[permission]:
         raise PermissionDenied
 
 
@@ -196,6 +232,7 @@ def bed_board_unblock(request, external_id):
 urlpatterns = [
     path("beds/board/", bed_board_page, name="bed_board"),
     path("beds/board/live/", bed_board_live, name="bed_board_live"),
+    path("beds/board/beds/<uuid:external_id>/", bed_board_bed, name="bed_board_bed"),
     path("beds/board/beds/<uuid:external_id>/discharge/", bed_board_discharge, name="bed_board_discharge"),
     path("beds/board/beds/<uuid:external_id>/clean/", bed_board_clean, name="bed_board_clean"),
     path("beds/board/beds/<uuid:external_id>/block/", bed_board_block, name="bed_board_block"),

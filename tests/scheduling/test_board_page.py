@@ -62,18 +62,38 @@ def test_page_shows_every_bed_by_state_with_occupancy_and_the_queue(client, boar
     assert entry.detail["beds"] == 4 and entry.detail["names_shown"] == 2
 
 
+def _panel(client, target):
+    return client.get(reverse("scheduling:bed_board_bed", args=[target.external_id]), HTTP_HX_REQUEST="true")
+
+
 def test_bed_managers_see_names_others_initials_unless_they_treat_the_patient(client, board):
+    occupied = bed(board, "01")
     client.force_login(bed_manager())
     as_manager = _tile(client.get(BOARD).content.decode(), "GM1", "01")
+    manager_panel = _panel(client, occupied).content.decode()
     ward_nurse = nurse()
     client.force_login(ward_nurse)
     as_stranger = _tile(client.get(BOARD).content.decode(), "GM1", "01")
+    stranger_panel = _panel(client, occupied).content.decode()
     ward_assignment_create(ward=board, user=ward_nurse, role="nurse", starts_on="2020-01-01")
     as_ward_nurse = _tile(client.get(BOARD).content.decode(), "GM1", "01")
 
     assert 'title="Fang Wang"' in as_manager and "F.W." in as_manager
-    assert "Fang Wang" not in as_stranger and "F.W." in as_stranger and "name hidden" in as_stranger
+    assert "Fang Wang" in manager_panel and 'data-action="discharge"' in manager_panel
+    assert "Fang Wang" not in as_stranger and "F.W." in as_stranger
+    assert "Fang Wang" not in stranger_panel and "name hidden" in stranger_panel
     assert 'title="Fang Wang"' in as_ward_nurse
+    # the menu logs the read of the one patient it names, and only when it names them
+    reads = AccessLog.objects.filter(object_type="scheduling.bedstay", action="read")
+    assert reads.count() == 1 and reads.get().patient_external_id == occupied.stays.get().encounter.patient.external_id
+
+
+def test_a_bed_menu_opened_without_javascript_is_a_page(client, board):
+    client.force_login(bed_manager())
+
+    html = client.get(reverse("scheduling:bed_board_bed", args=[bed(board, "02").external_id])).content.decode()
+
+    assert "<html" in html and 'data-action="clean"' in html and "Back to the bed board" in html
 
 
 def test_chinese_names_show_the_surname_only(client, board):
@@ -195,12 +215,14 @@ def test_nurses_see_no_assign_or_block_buttons_and_cannot_post_them(client, boar
     client.force_login(nurse())
 
     html = client.get(BOARD).content.decode()
+    free_panel = _panel(client, bed(board, "03")).content.decode()
+    occupied_panel = _panel(client, bed(board, "01")).content.decode()
     response = client.post(
         reverse("scheduling:bed_board_assign", args=[request.external_id]), {"bed": str(bed(board, "03").external_id)}
     )
 
-    assert 'data-action="assign"' not in html and 'data-action="block"' not in html
-    assert 'data-action="discharge"' in html
+    assert 'data-action="assign"' not in html and 'data-action="block"' not in free_panel
+    assert 'data-action="discharge"' in occupied_panel
     assert response.status_code == 403
 
 
