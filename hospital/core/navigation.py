@@ -126,6 +126,14 @@ def navigation_for(user, *, view_name: str | None = None, path: str | None = Non
                 "active": _is_active(item.url_name, url, view_name, path),
             }
         )
+    # One entry is the current page: an exact view match wins, else the longest matching URL prefix
+    # (/patients/notes/search/ is "Note search", not also "Patients").
+    active = [entry for entry in items if entry["active"]]
+    if len(active) > 1:
+        exact = [entry for entry in active if entry["url_name"] == view_name]
+        keep = exact[0] if exact else max(active, key=lambda entry: len(entry["url"]))
+        for entry in active:
+            entry["active"] = entry is keep
     return items
 
 

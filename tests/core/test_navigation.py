@@ -195,3 +195,15 @@ def test_status_opened_directly_is_a_whole_page(client):
     html = client.get(reverse("core:system_status")).content.decode()
 
     assert "<html" in html and 'data-check="database"' in html
+
+
+def test_only_one_entry_is_active_when_urls_nest():
+    nurse = UserFactory(roles=["nurse"])
+
+    queue = navigation_for(
+        nurse, view_name="scheduling:appointment_queue", path=reverse("scheduling:appointment_queue")
+    )
+    search = navigation_for(nurse, view_name="emr:note_search", path=reverse("emr:note_search"))
+
+    assert [item["url_name"] for item in queue if item["active"]] == ["scheduling:appointment_queue"]
+    assert [item["url_name"] for item in search if item["active"]] == ["emr:note_search"]
