@@ -1,6 +1,6 @@
 """Requests per second of an authenticated API read of one patient, with and without the access log.
 
-GET /api/v1/emr/patients/<uuid>/ with an integration client's API token, through the whole Django
+GET /api/v1/emr/patients/<uuid>/ with a treating doctor's API token, through the whole Django
 stack (middleware, DRF authentication and permissions, the selector, serialisation) against a real
 PostgreSQL. "With" is the platform as shipped: every read appends a hash-chained access-log entry.
 "Without" replaces the selector's recorder with a no-op, in this bench's processes only.
@@ -291,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             rows += result_rows(f"gunicorn 2x4, {args.concurrency} conns", results)
 
-    print("API read: GET /api/v1/emr/patients/<uuid>/ with an integration client's token (DRF TokenAuthentication),")
+    print("API read: GET /api/v1/emr/patients/<uuid>/ with a treating doctor's token (DRF TokenAuthentication),")
     print("one patient out of 1,000, DEBUG off, real PostgreSQL (throwaway database); the 'without' variant")
     print(f"patches {RECORDER} to a no-op in the bench's processes only.")
     print(f"command: python bench/api_read.py {' '.join(argv if argv is not None else sys.argv[1:])}".rstrip())

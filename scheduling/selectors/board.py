@@ -41,6 +41,7 @@ class BoardWard:
     ward: Ward
     beds: list[BoardBed] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATES, 0))
+    beds_html: str = ""  # the tiles as the page draws them, filled by the view
 
     @property
     def capacity(self) -> int:
