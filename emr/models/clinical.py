@@ -145,6 +145,10 @@ class MedicationOrder(BaseModel):
     ordered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     ordered_at = models.DateTimeField(_("ordered at"))
 
+    # Not stored: emr.services.clinical.medication_order_create sets it on the order it returns, the warnings
+    # for the prescriber ({"code", "message"}).
+    warnings: list[dict[str, str]]
+
     class Meta(BaseModel.Meta):
         verbose_name = _("medication order")
         verbose_name_plural = _("medication orders")

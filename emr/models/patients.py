@@ -1,6 +1,7 @@
 """Patients, their encrypted identifiers, and merges of duplicate registrations."""
 
 import re
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
@@ -11,6 +12,9 @@ from django.utils.translation import gettext_lazy as _
 
 from hospital.core.fields import BlindIndexField, EncryptedTextField, normalize_identifier
 from hospital.core.models import BaseModel
+
+if TYPE_CHECKING:
+    from emr.models.encounters import Encounter
 
 MRN_SEQUENCE = "emr_patient_mrn_seq"
 MRN_PREFIX = "MRN"
@@ -103,6 +107,12 @@ class Patient(BaseModel):
         on_delete=models.PROTECT,
         related_name="merged_from",
     )
+
+    # Not stored: the access selectors (emr.selectors.access) set it on the patient they return, True when
+    # only a break-the-glass grant opened the record.
+    via_break_glass: bool
+    # Not stored: emr.selectors.patients.patients_under_care sets it (the newest in-progress encounter).
+    current_encounter: "Encounter | None"
 
     class Meta(BaseModel.Meta):
         verbose_name = _("patient")
