@@ -93,8 +93,8 @@ def drug_list(*, query: str = "", high_alert: bool | None = None, active_only: b
             output_field=IntegerField(),
         ),
         similarity=Greatest(
-            TrigramWordSimilarity(Value(query), "generic_name_en"),
-            TrigramWordSimilarity(Value(query), "synonyms_text"),
+            TrigramWordSimilarity(query, "generic_name_en"),
+            TrigramWordSimilarity(query, "synonyms_text"),
         ),
     ).order_by("match_rank", "-similarity", "generic_name_en", "form", "strength")
 

@@ -172,7 +172,8 @@ def _sync_cleaned(rows: list[dict[str, Any]], *, drug_model, using: str) -> Form
         .annotate(name_key=Lower("generic_name_en"))
         .filter(name_key__in=names)
     }
-    to_create, to_update, changed_fields, unchanged = [], [], set(), 0
+    to_create, to_update, unchanged = [], [], 0
+    changed_fields: set[str] = set()
     for row in rows:
         drug = existing.get(_key(row))
         if drug is None:

@@ -22,8 +22,10 @@ Every check is one SQL query: the rules are EXISTS subqueries on the patient row
 patients in Python. These functions do not write the access log: callers log what they read.
 """
 
+from __future__ import annotations
+
 import uuid
-from typing import Literal
+from typing import TYPE_CHECKING, Final, Literal, TypedDict
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
@@ -35,8 +37,12 @@ from hospital.core import roles
 from hospital.core.models import User
 from scheduling.models import WardAssignment
 
-PURPOSE_CLINICAL = "clinical"
-PURPOSE_METADATA = "metadata"
+if TYPE_CHECKING:
+    # django-stubs-ext is a development dependency; the name is only needed by the type checker.
+    from django_stubs_ext import WithAnnotations
+
+PURPOSE_CLINICAL: Final = "clinical"
+PURPOSE_METADATA: Final = "metadata"
 Purpose = Literal["clinical", "metadata"]
 
 CLINICAL_ROLES = (roles.DOCTOR, roles.NURSE)
@@ -130,7 +136,12 @@ def user_can_read_clinical(user, patient: Patient) -> bool:
     return patients_visible_to(user).filter(pk=patient.pk).exists()
 
 
-def _patient_with_access(*, user, external_id: uuid.UUID | str) -> Patient:
+class _AccessAnnotations(TypedDict):
+    treated_by_user: bool
+    break_glass_open: bool
+
+
+def _patient_with_access(*, user, external_id: uuid.UUID | str) -> WithAnnotations[Patient, _AccessAnnotations]:
     # One query answers both "does it exist" and "may the user read it"; treated_by_user is False when
     # only a break-the-glass grant opens the record, so callers can note that in what they log.
     treats = ExpressionWrapper(_treats_q(user, via_break_glass=False), output_field=BooleanField())

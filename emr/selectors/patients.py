@@ -155,10 +155,10 @@ def _name_similarity(query: str):
     if _is_han(query):
         compact = query.replace(" ", "")
         return Greatest(
-            TrigramSimilarity(Concat(F("family_name"), F("given_name")), Value(compact)),
-            TrigramSimilarity(Concat(F("given_name"), F("family_name")), Value(compact)),
+            TrigramSimilarity(Concat(F("family_name"), F("given_name")), compact),
+            TrigramSimilarity(Concat(F("given_name"), F("family_name")), compact),
         )
-    return TrigramSimilarity(Concat(F("family_name"), Value(" "), F("given_name")), Value(query))
+    return TrigramSimilarity(Concat(F("family_name"), Value(" "), F("given_name")), query)
 
 
 # --- search ------------------------------------------------------------------------------------------------------
@@ -219,7 +219,7 @@ def _search_queryset(query: str, kind: str, scope: QuerySet[Patient]) -> QuerySe
     key = _name_key_query(text)
     return (
         scope.filter(TrigramWordSimilar(PatientNameKey(), Value(key)))
-        .annotate(distance=TrigramWordDistance(Value(key), PatientNameKey()))
+        .annotate(distance=TrigramWordDistance(key, PatientNameKey()))
         .order_by("distance")
     )
 
@@ -272,15 +272,17 @@ def patients_under_care(*, user: User, limit: int = 50) -> list[Patient]:
     if not user.has_role(roles.DOCTOR, roles.NURSE) and not user.is_superuser:
         return []
     in_progress = Encounter.objects.filter(status=Encounter.Status.IN_PROGRESS).select_related("ward")
-    patients = list(
+    rows = (
         patients_visible_to(user, PURPOSE_CLINICAL)
         .filter(is_active=True, encounters__status=Encounter.Status.IN_PROGRESS)
         .annotate(latest_start=Max("encounters__started_at", filter=Q(encounters__status="in_progress")))
         .order_by("-latest_start", "family_name", "given_name")
         .prefetch_related(Prefetch("encounters", queryset=in_progress.order_by("-started_at"), to_attr="open"))[:limit]
     )
-    for patient in patients:
+    patients: list[Patient] = []
+    for patient in rows:
         patient.current_encounter = patient.open[0] if patient.open else None
+        patients.append(patient)
     access_log_record(
         actor=user, action="search", object_type="emr.patient", detail={"kind": "under_care", "results": len(patients)}
     )

@@ -41,7 +41,7 @@ def break_glass_grant(*, user: User, patient: Patient, reason: str, minutes: int
     if not is_clinician(user):
         raise PermissionDenied(_("Only doctors and nurses can break the glass."))
     reason = (reason or "").strip() if isinstance(reason, str) else ""
-    errors = {}
+    errors: dict[str, str | list[str]] = {}
     if len(reason) < BREAK_GLASS_REASON_MIN_LENGTH:
         errors["reason"] = _("State the reason for breaking the glass in at least %(n)d characters.") % {
             "n": BREAK_GLASS_REASON_MIN_LENGTH
@@ -54,6 +54,7 @@ def break_glass_grant(*, user: User, patient: Patient, reason: str, minutes: int
         errors["patient"] = _("This patient record was merged into another; open the surviving record.")
     if errors:
         raise ValidationError(errors)
+    assert minutes is not None  # _minutes_validate returned, since there are no errors
 
     now = timezone.now()
     grant = BreakGlassAccess(user=user, patient=patient, reason=reason, expires_at=now + timedelta(minutes=minutes))

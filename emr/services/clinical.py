@@ -116,6 +116,7 @@ def condition_record(
         recorded_by=recorded_by,
     )
     _clean(condition, errors, exclude=["icd10"] if icd10 is None else [])
+    assert icd10 is not None  # a failed lookup left an error on "icd10_code", so _clean raised
     condition.save()
     _log(
         actor=recorded_by,

@@ -29,6 +29,7 @@ there: nobody can know which registration they belonged to).
 from django.apps import apps
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, models, transaction
+from django.db.models.fields.reverse_related import ManyToOneRel
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -58,8 +59,11 @@ def patient_references() -> list[models.ForeignKey]:
 
     Hidden relations (related_name="+", the through tables of many-to-many fields) are included.
     """
-    found = []
+    found: list[models.ForeignKey] = []
     for relation in Patient._meta.get_fields(include_hidden=True):
+        # Only a foreign key or a one-to-one (reverse side: ManyToOneRel, OneToOneRel) is re-pointed row by row.
+        if not isinstance(relation, ManyToOneRel):
+            continue
         if not relation.auto_created or relation.concrete or not (relation.one_to_many or relation.one_to_one):
             continue
         fk = relation.field

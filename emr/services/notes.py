@@ -12,6 +12,7 @@ be edited and signed at the same moment, and writes its access-log entry last.
 import uuid
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
+from typing import TypedDict
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -25,9 +26,16 @@ from hospital.core.services.access_log import access_log_record
 
 EDITABLE_FIELDS = (*ClinicalNote.TEXT_FIELDS, "note_type")
 PROVENANCE_FIELDS = (*ClinicalNote.TEXT_FIELDS, "diagnoses", "vital_signs")
+
+
+class _CleanOptions(TypedDict):
+    validate_unique: bool
+    validate_constraints: bool
+
+
 # Uniqueness (external id, thread + version) and the check constraints are guaranteed by construction here
 # and by the database; Django re-checking them would cost a query per constraint.
-CLEAN = {"validate_unique": False, "validate_constraints": False}
+CLEAN: _CleanOptions = {"validate_unique": False, "validate_constraints": False}
 
 
 class SignedNoteError(ValidationError):

@@ -1,5 +1,7 @@
 """REST API of clinic slots, appointments and the day's outpatient queue: validate -> service/selector -> output."""
 
+from collections.abc import Callable
+
 from django.http import Http404
 from django.urls import path
 from django.utils import timezone
@@ -330,7 +332,8 @@ class AppointmentRescheduleApi(APIView):
         return _appointment_response(new, status.HTTP_201_CREATED)
 
 
-TRANSITIONS = {
+# Each service names its actor differently (checked_in_by, called_by...): the view passes it by that name.
+TRANSITIONS: dict[str, tuple[Callable[..., Appointment], str, str]] = {
     "check-in": (appointment_check_in, "checked_in_by", "Booked -> checked in (the day of the slot only)."),
     "call": (appointment_call, "called_by", "Checked in -> called."),
     "seen": (

@@ -78,7 +78,8 @@ class BedRequestOutputSerializer(serializers.Serializer):
     external_id = serializers.UUIDField()
     patient = _PatientRefSerializer()
     encounter = serializers.UUIDField(source="encounter.external_id", allow_null=True, default=None)
-    source = serializers.ChoiceField(choices=BedRequest.Source.choices)
+    # The serializer metaclass collects declared fields, so this never shadows Field.source at runtime.
+    source = serializers.ChoiceField(choices=BedRequest.Source.choices)  # type: ignore[assignment]
     priority = serializers.IntegerField(min_value=1, max_value=5)
     specialty = serializers.ChoiceField(choices=Specialty.choices)
     needs_isolation = serializers.BooleanField()
@@ -146,7 +147,8 @@ class BedRequestListApi(APIView):
             slug_field="external_id", queryset=Encounter.objects.all(), required=False, allow_null=True,
             help_text="External id of the encounter the request comes from (e.g. the emergency visit).",
         )  # fmt: skip
-        source = serializers.ChoiceField(choices=BedRequest.Source.choices)
+        # The serializer metaclass collects declared fields, so this never shadows Field.source at runtime.
+        source = serializers.ChoiceField(choices=BedRequest.Source.choices)  # type: ignore[assignment]
         priority = serializers.IntegerField(min_value=1, max_value=5, default=3, help_text="1 = most urgent.")
         specialty = serializers.ChoiceField(choices=Specialty.choices)
         needs_isolation = serializers.BooleanField(default=False)

@@ -67,7 +67,7 @@ def clinic_queue(*, clinician: User, day: date, fetched_by: User) -> list[Appoin
     clinician, the day and the count.
     """
     rank = Case(*(When(status=status, then=Value(n)) for status, n in QUEUE_RANK.items()), output_field=IntegerField())
-    queue = list(
+    queue: list[Appointment] = list(
         Appointment.objects.filter(slot__clinician=clinician, status__in=Appointment.LIVE_STATUSES)
         .filter(Q(slot__period__startswith__gte=_day_bounds(day)[0], slot__period__startswith__lt=_day_bounds(day)[1]))
         .select_related("slot", "patient", "encounter")

@@ -123,7 +123,7 @@ def bed_board(*, fetched_by, suggestions_per_request: int = 3) -> Board:
     wards = list(Ward.objects.select_related("department").order_by("code"))
     states = bed_states()
     queue = list(bed_request_queue(fetched_by=fetched_by, limit=QUEUE_LIMIT))
-    patients = {state.patient.pk for state in states.values() if state.state == OCCUPIED}
+    patients = {state.patient.pk for state in states.values() if state.state == OCCUPIED and state.patient is not None}
     patients |= {request.patient_id for request in queue}
     nameable = _nameable(fetched_by, patients)
 
@@ -136,6 +136,7 @@ def bed_board(*, fetched_by, suggestions_per_request: int = 3) -> Board:
     for state in states.values():
         tile = BoardBed(state=state)
         if state.state == OCCUPIED:
+            assert state.patient is not None  # an occupied bed has a stay
             tile.initials, tile.full_name = names(state.patient)
             tile.overdue = bool(state.expected_discharge_on and state.expected_discharge_on < today)
         board_ward = by_ward[state.bed.ward_id]
@@ -148,7 +149,12 @@ def bed_board(*, fetched_by, suggestions_per_request: int = 3) -> Board:
         requests=queue, states=states, department_specialty=specialty, limit=suggestions_per_request
     )
     board_queue = [BoardRequest(request, *names(request.patient), suggestions[request.pk]) for request in queue]
-    shown = {bed.state.patient.pk for ward in by_ward.values() for bed in ward.beds if bed.full_name}
+    shown = {
+        bed.state.patient.pk
+        for ward in by_ward.values()
+        for bed in ward.beds
+        if bed.full_name and bed.state.patient is not None
+    }
     shown |= {item.request.patient_id for item in board_queue if item.full_name}
     return Board(
         wards=[ward for ward in by_ward.values() if ward.beds],
@@ -199,6 +205,7 @@ def bed_tile(*, fetched_by, bed) -> BoardBed | None:
     tile = BoardBed(state=state)
     if state.state == OCCUPIED:
         patient = state.patient
+        assert patient is not None  # an occupied bed has a stay
         nameable = _nameable(fetched_by, {patient.pk})
         tile.initials = patient_initials(patient)
         tile.full_name = patient.full_name if nameable is None or patient.pk in nameable else ""

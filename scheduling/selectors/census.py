@@ -7,7 +7,7 @@ The census holds no patient data; who may read it is `census_can_view`.
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from django.db import connection
 from django.db.models import Avg, Count, FloatField, QuerySet, Sum
@@ -133,7 +133,7 @@ def ward_indicators(*, wards: Iterable[Ward] | None = None, start: date, end: da
         )
         .order_by()
     }
-    params = {
+    params: dict[str, datetime | str | list[int]] = {
         "start": window_start,
         "end": window_end,
         "wards": ward_ids,

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from scheduling.models import Bed, BedRequest, Department, Specialty, Ward
 from scheduling.selectors.beds import FREE, bed_states
 
-NURSING_RANK = {
+NURSING_RANK: dict[str, int] = {
     Ward.NursingLevel.STANDARD: 0,
     Ward.NursingLevel.HIGH_DEPENDENCY: 1,
     Ward.NursingLevel.INTENSIVE: 2,
@@ -42,7 +42,10 @@ PENALTY_NURSING_HIGHER = -10
 PENALTY_ISOLATION_UNNEEDED = -15
 PENALTY_BED_TYPE = -20
 
-SPECIAL_BED_SPECIALTY = {Bed.BedType.PAEDIATRIC: Specialty.PAEDIATRICS, Bed.BedType.MATERNITY: Specialty.OBSTETRICS}
+SPECIAL_BED_SPECIALTY: dict[str, Specialty] = {
+    Bed.BedType.PAEDIATRIC: Specialty.PAEDIATRICS,
+    Bed.BedType.MATERNITY: Specialty.OBSTETRICS,
+}
 
 
 @dataclass

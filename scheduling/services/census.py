@@ -96,7 +96,7 @@ def census_counts(*, day: date) -> dict[int, dict[str, int]]:
     """
     day_start, day_end = census_day_bounds(day)
     sql = _SNAPSHOT_SQL.format(stay=BedStay._meta.db_table, bed=Bed._meta.db_table, ward=Ward._meta.db_table)
-    params = {
+    params: dict[str, datetime | str] = {
         "day_start": day_start,
         "day_end": day_end,
         "error": BedStay.EndReason.ENTERED_IN_ERROR,

@@ -1,6 +1,10 @@
 """Appointment pages: book a clinic slot for a patient (cancel, reschedule), and the day's outpatient queue."""
 
+from __future__ import annotations
+
+from collections.abc import Callable
 from datetime import date
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -40,8 +44,13 @@ from scheduling.services.appointments import (
     slots_generate,
 )
 
+if TYPE_CHECKING:
+    # django-stubs-ext is a development dependency; the name is only needed by the type checker.
+    from django_stubs_ext import StrOrPromise
+
 SEARCH_LIMIT = 20
-TRANSITIONS = {
+# Each service names its actor differently (checked_in_by, called_by...): the view passes it by that name.
+TRANSITIONS: dict[str, tuple[Callable[..., Appointment], str, StrOrPromise]] = {
     "check-in": (appointment_check_in, "checked_in_by", gettext_lazy("%(patient)s is checked in.")),
     "call": (appointment_call, "called_by", gettext_lazy("%(patient)s is called in.")),
     "seen": (appointment_mark_seen, "seen_by", gettext_lazy("%(patient)s is marked as seen.")),

@@ -201,7 +201,11 @@ def bed_board_bed(request, external_id):
 
 def action_response(request, *, ok: str | None = None, error: ValidationError | None = None) -> HttpResponse:
     """After an action: the re-rendered fragment with a notice (htmx), or a redirect back to the page."""
-    text = ok or " ".join(error.messages)
+    if ok:
+        text = ok
+    else:
+        assert error is not None  # callers pass one of the two
+        text = " ".join(error.messages)
     level = "success" if ok else "error"
     if request.htmx:
         return render_board_fragment(request, notice={"level": level, "text": text})

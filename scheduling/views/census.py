@@ -175,7 +175,7 @@ def flow_chart(rows, start: date, end: date) -> dict | None:
     def x_of(index: int) -> float:
         return round(LEFT + slot * index + slot / 2, 1)
 
-    def height(value: int) -> float:
+    def height(value: float) -> float:
         return round(value / top_value * half, 1)
 
     bars = []
