@@ -65,6 +65,12 @@ def _now_or(at: datetime | None, field: str = "at") -> datetime:
     return at
 
 
+def _now_if_unset(at_given: datetime | None, at: datetime) -> datetime:
+    # "Now" is taken again once the rows are locked: a request that waited for another one's lock
+    # (a transfer racing a discharge) must not act at a time before the change it waited for.
+    return at if at_given is not None else timezone.now()
+
+
 def _open_stay(encounter: Encounter) -> BedStay | None:
     # The encounter's stay without an end; the exclusion constraint allows at most one.
     return (
@@ -163,8 +169,10 @@ def bed_stay_admit(
     encounter's ward set to the bed's ward, and a "create" access-log entry, in one transaction.
     `request` (a BedRequest) is accepted for callers that place a waiting request; they mark it assigned.
     """
+    at_given = at
     at = _now_or(at)
     encounter = encounter_lock(encounter_id=encounter.pk)
+    at = _now_if_unset(at_given, at)
     bed = bed_lock(bed_id=bed.pk)
     _check_encounter_admittable(encounter, at)
     if _open_stay(encounter) is not None:
@@ -214,8 +222,10 @@ def bed_stay_transfer(
     A "transfer" AdtEvent and a "write" access-log entry are written in the same transaction.
     ValidationError / BedConflict otherwise, and nothing is written.
     """
+    at_given = at
     at = _now_or(at)
     encounter = encounter_lock(encounter_id=encounter.pk)
+    at = _now_if_unset(at_given, at)
     current = _open_stay(encounter)
     if current is None:
         raise ValidationError({"encounter": _("This patient is not in a bed; admit them first.")})
@@ -273,10 +283,12 @@ def bed_stay_discharge(
     "write" access-log entry are written in the same transaction. The encounter itself stays as it is
     (see the module's decisions). ValidationError otherwise, and nothing is written.
     """
+    at_given = at
     at = _now_or(at)
     if reason not in DISCHARGE_REASONS:
         raise ValidationError({"reason": _("Choose discharge, death or entered in error.")})
     encounter = encounter_lock(encounter_id=encounter.pk)
+    at = _now_if_unset(at_given, at)
     stay = _open_stay(encounter)
     if stay is None:
         raise ValidationError({"encounter": _("This patient is not in a bed.")})
