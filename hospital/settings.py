@@ -270,6 +270,8 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_QUEUES = [Queue("default"), Queue("ai"), Queue("alerts")]
 CELERY_TASK_ROUTES = {
+    "ai.tasks.news2_evaluate_task": {"queue": "alerts"},
+    "ai.tasks.critical_lab_evaluate_task": {"queue": "alerts"},
     "ai.*": {"queue": "ai"},
     "alerts.*": {"queue": "alerts"},
 }

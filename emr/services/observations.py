@@ -9,6 +9,7 @@ import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
+from celery import current_app
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -25,9 +26,12 @@ AVPU = ("A", "C", "V", "P", "U")
 UNIT_LABELS = {"/min": "/min", "%": "%", "Cel": "°C", "mm[Hg]": "mmHg"}
 Flag = Observation.Flag
 DECIMAL_PLACES = Decimal("0.0001")
-# Everything the database's check constraints test is checked above with field errors; skipping Django's
-# re-check of them (one query per constraint and row) keeps a set of vitals at a handful of queries.
-CLEAN = {"validate_unique": False, "validate_constraints": False}
+DECIMAL_EXPONENT = -4  # that of DECIMAL_PLACES
+# Alerts (NEWS2, critical laboratory values) are evaluated by the ai app's tasks, named here because the EMR
+# never imports ai; they run on the latency-sensitive "alerts" queue once the rows are committed.
+NEWS2_TASK = "ai.tasks.news2_evaluate_task"
+CRITICAL_LAB_TASK = "ai.tasks.critical_lab_evaluate_task"
+ALERTS_QUEUE = "alerts"
 
 
 def _decimal(value, field_name: str, errors: dict[str, list[str]]) -> Decimal | None:
@@ -45,9 +49,15 @@ def _decimal(value, field_name: str, errors: dict[str, list[str]]) -> Decimal | 
         errors.setdefault(field_name, []).append(_("Enter a number."))
         return None
     # More precision than a measurement has is rounded away rather than refused.
-    if number.as_tuple().exponent < DECIMAL_PLACES.as_tuple().exponent:
+    exponent = number.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < DECIMAL_EXPONENT:
         return number.quantize(DECIMAL_PLACES)
     return number
+
+
+def _enqueue_on_commit(task_name: str, argument: str | int) -> None:
+    # robust: the rows are committed by then; a broker that is down must not turn the write into an error.
+    transaction.on_commit(lambda: current_app.send_task(task_name, args=[argument], queue=ALERTS_QUEUE), robust=True)
 
 
 def _not_in_future(moment: datetime, field_name: str, errors: dict[str, list[str]]) -> None:
@@ -99,7 +109,8 @@ def vital_signs_record(
     diastolic, consciousness is an ACVPU letter; otherwise ValidationError with one message per field
     (e.g. {"spo2": ["SpO2 must be between 40 and 100 %."]}) and nothing is written. A note, if given,
     must be a draft of the same patient (its encounter is used when none is given). Supplemental oxygen
-    is stored as 1/0 with the text "yes"/"no". One "create" access-log entry for the set.
+    is stored as 1/0 with the text "yes"/"no". One "create" access-log entry for the set. Once committed, the
+    set's NEWS2 evaluation is enqueued on the "alerts" queue.
     """
     errors: dict[str, list[str]] = {}
     taken_at = taken_at or timezone.now()
@@ -173,8 +184,11 @@ def vital_signs_record(
     for row in rows:
         for name, value in common.items():
             setattr(row, name, value)
-        row.full_clean(**CLEAN)
+        # Everything the database's check constraints test is checked above with field errors; skipping
+        # Django's re-check of them (one query per constraint and row) keeps a set at a handful of queries.
+        row.full_clean(validate_unique=False, validate_constraints=False)
     created = Observation.objects.bulk_create(rows)
+    _enqueue_on_commit(NEWS2_TASK, str(set_id))
     access_log_record(
         actor=recorded_by,
         action="create",
@@ -228,7 +242,8 @@ def lab_result_record(
 
     Guarantees: a code and a value (number or text) are given, the reference range is in order, the
     time is not in the future and the encounter is the patient's; otherwise ValidationError with field
-    errors and nothing is written. One "create" access-log entry.
+    errors and nothing is written. One "create" access-log entry. Once committed, the critical-value check
+    is enqueued on the "alerts" queue.
     """
     errors: dict[str, list[str]] = {}
     code = (code or "").strip()
@@ -263,8 +278,9 @@ def lab_result_record(
         source=source,
         recorded_by=recorded_by,
     )
-    observation.full_clean(**CLEAN)
+    observation.full_clean(validate_unique=False, validate_constraints=False)
     observation.save()
+    _enqueue_on_commit(CRITICAL_LAB_TASK, observation.pk)
     access_log_record(
         actor=recorded_by,
         action="create",
