@@ -16,6 +16,7 @@ urlpatterns = [
     path("patients/", include("emr.page_urls")),
     path("", include("scheduling.page_urls")),  # beds/..., appointments/...
     path("api/v1/scheduling/", include("scheduling.urls")),
+    path("", include("ai.urls")),  # alerts/...
     path("", include("hospital.core.urls")),
 ]
 

@@ -39,6 +39,13 @@ NAV_ITEMS = (
         description=_("Full-text search across the notes of your patients."),
     ),
     NavItem(
+        _("Alerts"),
+        "ai:alerts",
+        (roles.DOCTOR, roles.NURSE),
+        icon="pulse",
+        description=_("Early warning scores and critical results of your wards and patients, to acknowledge."),
+    ),
+    NavItem(
         _("Bed board"),
         "scheduling:bed_board",
         (roles.BED_MANAGER, roles.NURSE, roles.DOCTOR),

@@ -19,7 +19,7 @@ def test_clinicians_see_patients_and_note_search_but_not_the_access_log():
     nurse = UserFactory(roles=["nurse"])
     archivist = UserFactory(roles=["records_archivist"])
 
-    clinic = ["scheduling:bed_board", "scheduling:appointment_book", "scheduling:appointment_queue"]
+    clinic = ["ai:alerts", "scheduling:bed_board", "scheduling:appointment_book", "scheduling:appointment_queue"]
     assert _names(navigation_for(doctor)) == ["core:home", "emr:patient_search", "emr:note_search", *clinic]
     assert _names(navigation_for(nurse)) == ["core:home", "emr:patient_search", "emr:note_search", *clinic]
     # Archivists find records but do not search clinical text
