@@ -95,8 +95,9 @@ class NoteOutputSerializer(serializers.Serializer):
 
 class ProvenanceOutputSerializer(serializers.Serializer):
     external_id = serializers.UUIDField()
-    field_name = serializers.CharField()
-    source = serializers.ChoiceField(choices=NoteFieldProvenance.Source.choices)
+    # The metaclass turns these into declared fields; the stubs see them as overriding Field.field_name/.source.
+    field_name = serializers.CharField()  # type: ignore[assignment]
+    source = serializers.ChoiceField(choices=NoteFieldProvenance.Source.choices)  # type: ignore[assignment]
     model_name = serializers.CharField()
     model_version = serializers.CharField()
     confidence = serializers.DecimalField(max_digits=4, decimal_places=3, allow_null=True)
@@ -121,7 +122,8 @@ class ObservationOutputSerializer(serializers.Serializer):
     flag = serializers.CharField(help_text="N, L, H, LL (critically low), HH (critically high), A, or empty.")
     effective_at = serializers.DateTimeField()
     set_id = serializers.UUIDField(allow_null=True)
-    source = serializers.ChoiceField(choices=Observation.Source.choices)
+    # The metaclass turns this into a declared field; the stubs see it as overriding Field.source.
+    source = serializers.ChoiceField(choices=Observation.Source.choices)  # type: ignore[assignment]
     encounter = serializers.UUIDField(source="encounter.external_id", allow_null=True, default=None)
     note = serializers.UUIDField(source="note.external_id", allow_null=True, default=None)
     recorded_by = ClinicianRefSerializer()
@@ -392,7 +394,8 @@ class NoteDiagnosesApi(MethodPermissionsMixin, APIView):
     method_permissions = {"PUT": "emr.change_clinicalnote"}
 
     class NoteDiagnosesInputSerializer(serializers.Serializer):
-        diagnoses = DiagnosisInputSerializer(many=True, allow_empty=True, max_length=50)
+        # ListSerializer (many=True) takes max_length; the stubs do not list it.
+        diagnoses = DiagnosisInputSerializer(many=True, allow_empty=True, max_length=50)  # type: ignore[call-arg]
 
     @extend_schema(
         operation_id="emr_note_diagnoses_set",
@@ -422,8 +425,9 @@ class NoteProvenanceApi(MethodPermissionsMixin, APIView):
     method_permissions = {"GET": "emr.view_clinicalnote", "POST": "emr.change_clinicalnote"}
 
     class ProvenanceInputSerializer(serializers.Serializer):
-        field_name = serializers.ChoiceField(choices=note_services.PROVENANCE_FIELDS)
-        source = serializers.ChoiceField(choices=NoteFieldProvenance.Source.choices)
+        # The metaclass turns these into declared fields; the stubs see them as overriding Field.field_name/.source.
+        field_name = serializers.ChoiceField(choices=note_services.PROVENANCE_FIELDS)  # type: ignore[assignment]
+        source = serializers.ChoiceField(choices=NoteFieldProvenance.Source.choices)  # type: ignore[assignment]
         model_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
         model_version = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
         confidence = serializers.DecimalField(
@@ -604,7 +608,8 @@ class PatientLabsApi(MethodPermissionsMixin, APIView):
         reference_high = serializers.DecimalField(max_digits=12, decimal_places=4, required=False, allow_null=True)
         effective_at = serializers.DateTimeField(help_text="When the specimen was taken.")
         encounter = serializers.UUIDField(required=False, allow_null=True)
-        source = serializers.ChoiceField(choices=Observation.Source.choices, default="interface")
+        # The metaclass turns this into a declared field; the stubs see it as overriding Field.source.
+        source = serializers.ChoiceField(choices=Observation.Source.choices, default="interface")  # type: ignore[assignment]
 
     @extend_schema(
         operation_id="emr_labs_list",

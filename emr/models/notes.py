@@ -1,5 +1,7 @@
 """Structured clinical notes: typed fields, coded diagnoses, per-field provenance, versions."""
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
@@ -10,6 +12,9 @@ from emr.models.encounters import Encounter
 from emr.models.patients import Patient
 from emr.models.terminology import Icd10Code
 from hospital.core.models import BaseModel
+
+if TYPE_CHECKING:
+    from emr.models.observations import Observation
 
 
 class ClinicalNote(BaseModel):
@@ -70,6 +75,9 @@ class ClinicalNote(BaseModel):
         "assessment",
         "plan",
     )
+
+    # Not stored: the note editor (emr.views.notes.note_edit) sets it, the vital signs recorded with the draft.
+    vitals_recorded: "list[Observation]"
 
     class Meta(BaseModel.Meta):
         verbose_name = _("clinical note")

@@ -8,6 +8,7 @@ limited and related rows are fetched with select_related / prefetch_related.
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from emr.models import Allergy, ClinicalNote, Condition, Encounter, MedicationOrder, Observation, Patient
 from emr.selectors.access import break_glass_active
@@ -38,7 +39,7 @@ class ChartSummary:
     allergies: list[Allergy] = field(default_factory=list)
     latest_vitals: dict[str, Observation] = field(default_factory=dict)
     latest_vitals_at: datetime | None = None
-    vital_readings: list[tuple[str, datetime, object]] = field(default_factory=list)
+    vital_readings: list[tuple[str, datetime, Decimal | None]] = field(default_factory=list)
     labs: list[Observation] = field(default_factory=list)
     encounters: list[Encounter] = field(default_factory=list)
     notes: list[ClinicalNote] = field(default_factory=list)

@@ -41,7 +41,7 @@ def refusal_response(request, exc: PermissionDenied, *, form: BreakGlassForm | N
     )
 
 
-def clinical_patient(request, external_id: uuid.UUID) -> tuple[Patient | None, HttpResponse | None]:
+def clinical_patient(request, external_id: uuid.UUID) -> tuple[Patient, None] | tuple[None, HttpResponse]:
     """(patient, None) when the user may read the clinical record, else (None, the refusal page); 404 if unknown."""
     try:
         return patient_for_clinical_read(user=request.user, external_id=external_id), None

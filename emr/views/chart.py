@@ -56,7 +56,7 @@ def _log_chart(request, patient, *, action: str, detail: dict) -> None:
 def patient_chart_page(request, external_id: uuid.UUID):
     """The chart: summary cards, vital-signs graph, labs and the notes timeline; one "read" log entry."""
     patient, refusal = clinical_patient(request, external_id)
-    if refusal:
+    if patient is None:
         return refusal
     summary = patient_chart(patient=patient, user=request.user)
     _log_chart(request, patient, action="read", detail={"view": "chart", "sections": list(ChartSummary.SECTIONS)})
@@ -68,7 +68,7 @@ def patient_chart_page(request, external_id: uuid.UUID):
 def patient_print(request, external_id: uuid.UUID):
     """A printable summary of the chart; logged as a "print"."""
     patient, refusal = clinical_patient(request, external_id)
-    if refusal:
+    if patient is None:
         return refusal
     summary = patient_chart(patient=patient, user=request.user)
     _log_chart(request, patient, action="print", detail={"view": "chart", "sections": list(ChartSummary.SECTIONS)})

@@ -1,11 +1,18 @@
 """Small presentation helpers shared by the EMR pages."""
 
-from datetime import date
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING, TypedDict
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from emr.models import Observation
+
+if TYPE_CHECKING:
+    # django-stubs-ext is a development dependency; the name is only needed by the type checker.
+    from django_stubs_ext import StrOrPromise
 
 # Order and units of the latest-vitals card; the stored unit "Cel" is UCUM for degrees Celsius.
 VITAL_DISPLAY = (
@@ -18,7 +25,7 @@ VITAL_DISPLAY = (
     ("supplemental_oxygen", _("Supplemental O2"), ""),
 )
 
-FLAG_BADGES = {
+FLAG_BADGES: dict[str, str] = {
     Observation.Flag.NORMAL: "badge-ok",
     Observation.Flag.LOW: "badge-warn",
     Observation.Flag.HIGH: "badge-warn",
@@ -42,21 +49,32 @@ def number(value) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def latest_vitals_rows(latest: dict[str, Observation]) -> list[dict]:
+class VitalRow(TypedDict):
+    """One row of the latest-vitals card."""
+
+    code: str
+    label: StrOrPromise
+    value: StrOrPromise
+    unit: str
+    at: datetime
+
+
+def latest_vitals_rows(latest: dict[str, Observation]) -> list[VitalRow]:
     """The latest-vitals card's rows: blood pressure joined as systolic/diastolic, missing signs left out."""
-    rows = []
+    rows: list[VitalRow] = []
     for code, label, unit in VITAL_DISPLAY:
         observation = latest.get(code)
         if observation is None:
             continue
         if code == "systolic_bp":
             diastolic = latest.get("diastolic_bp")
-            value = number(observation.value_numeric) + (f"/{number(diastolic.value_numeric)}" if diastolic else "")
+            text = number(observation.value_numeric) + (f"/{number(diastolic.value_numeric)}" if diastolic else "")
         elif observation.value_numeric is not None:
-            value = number(observation.value_numeric)
+            text = number(observation.value_numeric)
         else:
-            value = observation.value_text
+            text = observation.value_text
+        value: StrOrPromise = text
         if code == "supplemental_oxygen":
-            value = _("Yes") if value.lower() in ("yes", "true", "y", "1") else _("No")
+            value = _("Yes") if text.lower() in ("yes", "true", "y", "1") else _("No")
         rows.append({"code": code, "label": label, "value": value, "unit": unit, "at": observation.effective_at})
     return rows

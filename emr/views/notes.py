@@ -6,7 +6,7 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -117,7 +117,11 @@ def _save(request, *, patient, encounter, note: ClinicalNote | None):
                         add_service_errors(vitals_form, exc)
                         raise _RollBack from exc
         except _RollBack:
-            note = None if request.resolver_match.url_name == "note_new" else _note_or_404(note.external_id)
+            if request.resolver_match.url_name == "note_new":
+                note = None
+            else:
+                assert note is not None  # the editor of an existing draft passed it in
+                note = _note_or_404(note.external_id)
         except ValidationError as exc:
             errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
             dx_errors = errors.pop("diagnoses", [])
@@ -151,7 +155,7 @@ def note_new(request, external_id: uuid.UUID):
     if not request.user.has_perm("emr.add_clinicalnote"):
         raise PermissionDenied
     patient, refusal = clinical_patient(request, external_id)
-    if refusal:
+    if patient is None:
         return refusal
     encounter = _encounter_for_new_note(request, patient)
     if encounter is None:
@@ -183,7 +187,7 @@ def note_edit(request, external_id: uuid.UUID):
     """Edit a draft; a signed note is never edited and opens read-only instead."""
     note = _note_or_404(external_id)
     patient, refusal = clinical_patient(request, note.patient.external_id)
-    if refusal:
+    if patient is None:
         return refusal
     if note.status != ClinicalNote.Status.DRAFT or not request.user.has_perm("emr.change_clinicalnote"):
         messages.info(request, _("A signed note cannot be changed; amend it to correct it."))
@@ -209,6 +213,12 @@ def note_edit(request, external_id: uuid.UUID):
     )
 
 
+def _text_field_label(name: str) -> str:
+    field = ClinicalNote._meta.get_field(name)
+    assert isinstance(field, models.Field)  # TEXT_FIELDS names the note's own text columns
+    return field.verbose_name.capitalize()
+
+
 def _detail_context(request, note: ClinicalNote, patient) -> dict:
     note_diagnoses = list(note.diagnoses.select_related("icd10").order_by("rank", "id"))
     for dx in note_diagnoses:
@@ -221,8 +231,7 @@ def _detail_context(request, note: ClinicalNote, patient) -> dict:
         "age": age_in_years(patient.birth_date),
         "note": note,
         "sections": [
-            {"label": ClinicalNote._meta.get_field(name).verbose_name.capitalize(), "text": getattr(note, name)}
-            for name in ClinicalNote.TEXT_FIELDS
+            {"label": _text_field_label(name), "text": getattr(note, name)} for name in ClinicalNote.TEXT_FIELDS
         ],
         "note_diagnoses": note_diagnoses,
         "note_vitals": latest_vitals_rows(vitals),
@@ -259,7 +268,7 @@ def note_detail(request, external_id: uuid.UUID):
     """A note version read-only, with the list of its versions; logged as a "read"."""
     note = _note_or_404(external_id)
     patient, refusal = clinical_patient(request, note.patient.external_id)
-    if refusal:
+    if patient is None:
         return refusal
     if note.status == ClinicalNote.Status.DRAFT and not note_may_edit(note=note, user=request.user):
         raise Http404  # a draft is its author's (and the care team's doctors') until it is signed
@@ -274,7 +283,7 @@ def note_sign(request, external_id: uuid.UUID):
     """GET: the note read-only with a confirmation; POST: sign it (it never changes again)."""
     note = _note_or_404(external_id)
     patient, refusal = clinical_patient(request, note.patient.external_id)
-    if refusal:
+    if patient is None:
         return refusal
     if note.status != ClinicalNote.Status.DRAFT:
         return redirect("emr:note_detail", external_id=note.external_id)
@@ -299,7 +308,7 @@ def note_amend(request, external_id: uuid.UUID):
     """Start an amendment of a signed note: a new draft version carrying the reason, opened in the editor."""
     note = _note_or_404(external_id)
     patient, refusal = clinical_patient(request, note.patient.external_id)
-    if refusal:
+    if patient is None:
         return refusal
     if not request.user.has_perm("emr.add_clinicalnote"):
         raise PermissionDenied
@@ -323,7 +332,7 @@ def note_print(request, external_id: uuid.UUID):
     """One note version as a printable page; logged as a "print"."""
     note = _note_or_404(external_id)
     patient, refusal = clinical_patient(request, note.patient.external_id)
-    if refusal:
+    if patient is None:
         return refusal
     context = _detail_context(request, note, patient)
     _log_note(request, note, action="print", view="note")

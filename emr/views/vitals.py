@@ -23,7 +23,7 @@ def vitals_new(request, external_id: uuid.UUID):
     if not request.user.has_perm("emr.add_observation"):
         raise PermissionDenied
     patient, refusal = clinical_patient(request, external_id)
-    if refusal:
+    if patient is None:
         return refusal
     form = VitalSignsForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

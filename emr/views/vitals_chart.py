@@ -5,16 +5,23 @@ blood pressure, SpO2, respiratory rate, temperature. The view passes the result 
 emr/includes/vitals_chart.html, which only places the numbers computed here.
 """
 
+from __future__ import annotations
+
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    # django-stubs-ext is a development dependency; the name is only needed by the type checker.
+    from django_stubs_ext import StrOrPromise
 
 WIDTH = 800
 LEFT = 56  # room for the y labels
@@ -28,14 +35,14 @@ X_AXIS = 34  # room for the time labels
 @dataclass(frozen=True)
 class SeriesStyle:
     code: str
-    label: str
+    label: StrOrPromise
     color: str
     dash: str = ""
 
 
 @dataclass(frozen=True)
 class PanelSpec:
-    title: str
+    title: StrOrPromise
     series: tuple[SeriesStyle, ...]
     low: float  # the default range; readings outside it widen it
     high: float
@@ -88,7 +95,7 @@ def _number(value: float) -> str:
     return f"{value:g}"
 
 
-def vitals_chart(readings: Iterable[tuple[str, datetime, Decimal]]) -> dict | None:
+def vitals_chart(readings: Iterable[tuple[str, datetime, Decimal | None]]) -> dict | None:
     """Geometry of the graph for (code, taken at, value) readings; None when there is nothing to draw."""
     by_code: dict[str, list[tuple[datetime, float]]] = {}
     for code, taken_at, value in readings:

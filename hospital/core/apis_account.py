@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from hospital.core.language import language_cookie_set
-from hospital.core.models import User
+from hospital.core.models import PREFERRED_LANGUAGES
 from hospital.core.selectors.authentication import user_is_integration_client
 from hospital.core.services.authentication import api_token_for_client
 from hospital.core.services.preferences import user_preferences_update
@@ -18,7 +18,7 @@ from hospital.core.services.preferences import user_preferences_update
 
 class PreferencesSerializer(serializers.Serializer):
     preferred_language = serializers.ChoiceField(
-        choices=User._meta.get_field("preferred_language").choices,
+        choices=PREFERRED_LANGUAGES,
         allow_blank=True,
         help_text='Language of the pages: "en" or "zh-hans"; "" follows the browser.',
     )

@@ -162,7 +162,7 @@ class EncryptedTextField(models.TextField):
         return [*super().check(**kwargs), *self._check_encryption_setup()]
 
     def _check_encryption_setup(self) -> list[checks.CheckMessage]:
-        errors = []
+        errors: list[checks.CheckMessage] = []
         opts = self.model._meta
         if not any(f.name == "external_id" for f in opts.get_fields()):
             errors.append(
@@ -173,7 +173,8 @@ class EncryptedTextField(models.TextField):
                     id="core.E101",
                 )
             )
-        if self.unique or self.db_index or self.primary_key:
+        # Field.__init__ sets db_index, but django-stubs does not declare it.
+        if self.unique or self.db_index or self.primary_key:  # type: ignore[attr-defined]
             errors.append(
                 checks.Error(
                     "An encrypted column cannot be unique or indexed (every token is different); put unique=True "

@@ -22,13 +22,17 @@ class BaseModel(models.Model):
         ordering = ["id"]
 
 
+# Languages a user may choose for the pages; each shown in its own language.
+PREFERRED_LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+
+
 class User(AbstractUser):
     """A person or system that signs in. Roles are Django groups (see hospital.core.roles)."""
 
     external_id = models.UUIDField(_("external id"), default=uuid.uuid4, unique=True, editable=False)
     display_name = models.CharField(_("display name"), max_length=150, blank=True)
     preferred_language = models.CharField(
-        _("preferred language"), max_length=10, blank=True, choices=[("en", "English"), ("zh-hans", "简体中文")]
+        _("preferred language"), max_length=10, blank=True, choices=PREFERRED_LANGUAGES
     )
     is_integration_client = models.BooleanField(
         _("integration client"), default=False, help_text=_("A system (HIS, LIS, PACS) that uses the API with a token.")

@@ -4,22 +4,40 @@ An entry whose URL name does not resolve (its app has no page yet) is skipped, s
 one NAV_ITEMS line; the home page turns the same entries into its cards.
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypedDict
 
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
 from hospital.core import roles
 
+if TYPE_CHECKING:
+    # django-stubs-ext is a development dependency; the name is only needed by the type checker.
+    from django_stubs_ext import StrOrPromise
+
 
 @dataclass(frozen=True)
 class NavItem:
-    label: str
+    label: StrOrPromise
     url_name: str
     roles: tuple[str, ...]  # empty: every signed-in user
     staff_only: bool = False
     icon: str = "page"  # a name known to templates/includes/icon.html
-    description: str = ""  # one line for the home page card
+    description: StrOrPromise = ""  # one line for the home page card
+
+
+class NavEntry(TypedDict):
+    """One entry of `navigation_for`, as the templates read it."""
+
+    label: StrOrPromise
+    url: str
+    url_name: str
+    icon: str
+    description: StrOrPromise
+    active: bool
 
 
 NAV_ITEMS = (
@@ -103,17 +121,17 @@ def _is_active(item_url_name: str, url: str, view_name: str | None, path: str | 
         return True
     # Pages below a section (an admin change form under the admin index) keep the section lit;
     # the root URL would match every path, so it only counts on an exact view match.
-    return bool(path) and url != "/" and path.startswith(url)
+    return bool(path and url != "/" and path.startswith(url))
 
 
-def navigation_for(user, *, view_name: str | None = None, path: str | None = None) -> list[dict]:
+def navigation_for(user, *, view_name: str | None = None, path: str | None = None) -> list[NavEntry]:
     """The entries `user` may open, in NAV_ITEMS order, each with `active` set for the current page.
 
     `view_name` is request.resolver_match.view_name and `path` is request.path; both are optional.
     """
     if not user.is_authenticated:
         return []
-    items = []
+    items: list[NavEntry] = []
     for item in NAV_ITEMS:
         if item.staff_only and not user.is_staff:
             continue
@@ -144,7 +162,7 @@ def navigation_for(user, *, view_name: str | None = None, path: str | None = Non
     return items
 
 
-def role_labels_for(user) -> list[str]:
+def role_labels_for(user) -> list[StrOrPromise]:
     """Translated labels of the user's roles, in the order roles.ROLE_LABELS lists them."""
     if not user.is_authenticated:
         return []

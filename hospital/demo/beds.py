@@ -73,6 +73,7 @@ def bed_stays_for_inpatients(*, seed: int, now: datetime | None = None) -> int:
     for encounter in encounters:
         if encounter.attending_id is None:
             continue
+        assert encounter.ward_id is not None  # the query keeps encounters on the demo wards only
         candidates = free[encounter.ward_id]
         chosen = next(
             (b for b in candidates if busy_until.get(b.pk) is None or busy_until[b.pk] <= encounter.started_at), None

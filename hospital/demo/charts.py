@@ -276,7 +276,7 @@ class _Builder:
                     encounter=encounter,
                     category="vital_sign",
                     code=code,
-                    display=Observation.VitalSign(code).label,
+                    display=str(Observation.VitalSign(code).label),
                     value_numeric=_clip(code, values[code]),
                     unit=VITAL_LIMITS[code][2],
                     effective_at=at,

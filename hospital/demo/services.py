@@ -82,18 +82,18 @@ def departments_and_wards() -> tuple[PartResult, PartResult]:
         departments[spec.code] = department
         created_departments += created
     created_wards = 0
-    for spec in WARDS:
+    for ward_spec in WARDS:
         _ward, created = Ward.objects.get_or_create(
-            code=spec.code,
+            code=ward_spec.code,
             defaults={
-                "department": departments[spec.department_code],
-                "name_en": spec.name_en,
-                "name_zh": spec.name_zh,
-                "specialty": spec.specialty,
-                "sex_policy": spec.sex_policy,
-                "isolation_capable": spec.isolation_capable,
-                "nursing_level": spec.nursing_level,
-                "turnaround_target_minutes": spec.turnaround_target_minutes,
+                "department": departments[ward_spec.department_code],
+                "name_en": ward_spec.name_en,
+                "name_zh": ward_spec.name_zh,
+                "specialty": ward_spec.specialty,
+                "sex_policy": ward_spec.sex_policy,
+                "isolation_capable": ward_spec.isolation_capable,
+                "nursing_level": ward_spec.nursing_level,
+                "turnaround_target_minutes": ward_spec.turnaround_target_minutes,
             },
         )
         created_wards += created

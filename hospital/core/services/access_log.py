@@ -20,7 +20,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -101,7 +101,9 @@ def _actor_fields(actor: User | None, channel: str) -> dict[str, Any]:
 
 
 def _clip(value: str | None, field_name: str) -> str:
-    return (value or "")[: AccessLog._meta.get_field(field_name).max_length]
+    field = AccessLog._meta.get_field(field_name)
+    assert isinstance(field, models.Field)  # callers name AccessLog's own text columns
+    return (value or "")[: field.max_length]
 
 
 @transaction.atomic

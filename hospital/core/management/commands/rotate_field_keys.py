@@ -123,6 +123,7 @@ class Command(BaseCommand):
         if indexed:
             # A blank value has no index; clear any left from an earlier value so it cannot match.
             for field in indexed:
+                assert field.blind_index is not None  # `indexed` holds only fields with a blind index
                 reindexed += (
                     manager.filter(**{f"{field.attname}__isnull": True})
                     .exclude(**{f"{field.blind_index}__isnull": True})
