@@ -32,6 +32,7 @@ _pytest:
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy hospital emr scheduling pharmacy finance ai
 
 fmt: install
 	$(BIN)/ruff check --fix .
