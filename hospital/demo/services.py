@@ -24,6 +24,7 @@ from hospital.demo.beds import bed_stays_for_inpatients
 from hospital.demo.catalogue import DEPARTMENTS, WARDS, demo_patients, ward_staff
 from hospital.demo.census import CensusDay, WardInput, simulate
 from hospital.demo.charts import clinical_records
+from hospital.demo.clinics import clinic_sessions
 from scheduling.models import Bed, Department, Ward, WardDailyCensus
 
 DEFAULT_DAYS = 3 * 365
@@ -315,6 +316,7 @@ def demo_hospital_seed(
     patient_result = patients(count=patient_count, seed=seed)
     charts = clinical_records(seed=seed, patient_ids=demo_patient_ids(count=patient_count, seed=seed))
     bed_stays_for_inpatients(seed=seed)
+    clinic_sessions(seed=seed)
     progress(1)
     return SeedSummary(
         departments=department_result,

@@ -90,3 +90,22 @@ def test_a_hand_registered_patient_never_gets_a_demo_chart_and_once_tops_up_miss
     _seed()
 
     assert not Encounter.objects.filter(patient=registered).exists()
+
+
+def test_demo_doctors_have_clinics_for_the_coming_weekdays_with_some_bookings(reference_data):
+    from scheduling.models import Appointment, AppointmentSlot
+
+    _seed()
+    slots = AppointmentSlot.objects.filter(clinician__username="dr.li")
+    booked = Appointment.objects.filter(slot__clinician__username="dr.li", status="booked")
+
+    assert slots.exists()
+    assert all(slot.period.lower.weekday() < 5 for slot in slots)
+    assert 0 < booked.count() < slots.count()
+    # booked patients are the doctor's own outpatients, so the doctor may open their charts
+    assert all(a.patient.encounters.filter(attending__username="dr.li").exists() for a in booked)
+    counts = (AppointmentSlot.objects.count(), Appointment.objects.count())
+
+    _seed()
+
+    assert (AppointmentSlot.objects.count(), Appointment.objects.count()) == counts
