@@ -93,24 +93,9 @@ def _ward_filter(wards: Iterable[Ward] | QuerySet | None, prefix: str) -> Q:
     return Q(**{f"{prefix}__in": wards})
 
 
-def bed_states(*, wards: Iterable[Ward] | QuerySet | None = None, at: datetime | None = None) -> dict[int, BedState]:
-    """The state of every active bed (of `wards`, default all) at `at` (default now), keyed by bed id.
-
-    Four queries for any number of beds: the beds (with ward and room), the stays containing `at` (with
-    encounter and the patient's board fields), the cleanings open at `at`, and the blocks in force at
-    `at`. Beds come in ward and code order. Not scoped to a user: callers check the permission to see
-    bed occupancy (scheduling.view_bedstay) and log the read.
-    """
-    at = at or timezone.now()
-    beds = list(
-        Bed.objects.filter(_ward_filter(wards, "ward"), is_active=True)
-        .select_related("ward", "room")
-        .order_by("ward__code", "code", "id")
-    )
-    if not beds:
-        return {}
-    bed_filter = _ward_filter(wards, "bed__ward") & Q(bed__is_active=True)
-    stays = (
+def _stays_at(bed_filter: Q, at: datetime) -> QuerySet[BedStay]:
+    # The stays lying in a bed at `at`, with only what the board shows of the encounter and the patient.
+    return (
         BedStay.objects.filter(bed_filter, period__contains=at)
         .select_related("encounter__patient")
         .only(
@@ -129,10 +114,49 @@ def bed_states(*, wards: Iterable[Ward] | QuerySet | None = None, at: datetime |
             *(f"encounter__patient__{name}" for name in PATIENT_BOARD_FIELDS),
         )  # fmt: skip
     )
-    cleanings = BedCleaning.objects.filter(bed_filter, Q(completed_at__isnull=True) | Q(completed_at__gt=at)).filter(
-        requested_at__lte=at
+
+
+def _cleanings_at(bed_filter: Q, at: datetime) -> QuerySet[BedCleaning]:
+    return BedCleaning.objects.filter(bed_filter, requested_at__lte=at).filter(
+        Q(completed_at__isnull=True) | Q(completed_at__gt=at)
     )
-    blocks = BedBlock.objects.filter(bed_filter, period__contains=at)
+
+
+def _blocks_at(bed_filter: Q, at: datetime) -> QuerySet[BedBlock]:
+    return BedBlock.objects.filter(bed_filter, period__contains=at)
+
+
+def _state_of(stay: BedStay | None, block: BedBlock | None, cleaning: BedCleaning | None) -> str:
+    """The one precedence rule: a bed someone lies in is occupied, else blocked, else cleaning, else free."""
+    if stay is not None:
+        return OCCUPIED
+    if block is not None:
+        return BLOCKED
+    if cleaning is not None:
+        return CLEANING
+    return FREE
+
+
+def bed_states(*, wards: Iterable[Ward] | QuerySet | None = None, at: datetime | None = None) -> dict[int, BedState]:
+    """The state of every active bed (of `wards`, default all) at `at` (default now), keyed by bed id.
+
+    Four queries for any number of beds: the beds (with ward and room), the stays containing `at` (with
+    encounter and the patient's board fields), the cleanings open at `at`, and the blocks in force at
+    `at`. Beds come in ward and code order. Not scoped to a user: callers check the permission to see
+    bed occupancy (scheduling.view_bedstay) and log the read.
+    """
+    at = at or timezone.now()
+    beds = list(
+        Bed.objects.filter(_ward_filter(wards, "ward"), is_active=True)
+        .select_related("ward", "room")
+        .order_by("ward__code", "code", "id")
+    )
+    if not beds:
+        return {}
+    bed_filter = _ward_filter(wards, "bed__ward") & Q(bed__is_active=True)
+    stays = _stays_at(bed_filter, at)
+    cleanings = _cleanings_at(bed_filter, at)
+    blocks = _blocks_at(bed_filter, at)
     stay_by_bed = {stay.bed_id: stay for stay in stays}
     cleaning_by_bed = {cleaning.bed_id: cleaning for cleaning in cleanings}
     block_by_bed = {block.bed_id: block for block in blocks}
@@ -140,15 +164,9 @@ def bed_states(*, wards: Iterable[Ward] | QuerySet | None = None, at: datetime |
     states: dict[int, BedState] = {}
     for bed in beds:
         stay, cleaning, block = stay_by_bed.get(bed.pk), cleaning_by_bed.get(bed.pk), block_by_bed.get(bed.pk)
-        if stay is not None:
-            state = OCCUPIED
-        elif block is not None:
-            state = BLOCKED
-        elif cleaning is not None:
-            state = CLEANING
-        else:
-            state = FREE
-        states[bed.pk] = BedState(bed=bed, state=state, stay=stay, cleaning=cleaning, block=block)
+        states[bed.pk] = BedState(
+            bed=bed, state=_state_of(stay, block, cleaning), stay=stay, cleaning=cleaning, block=block
+        )
     return states
 
 
@@ -157,34 +175,11 @@ def bed_state(*, bed: Bed, at: datetime | None = None) -> BedState | None:
     at = at or timezone.now()
     if not bed.is_active:
         return None
-    stay = (
-        BedStay.objects.filter(bed=bed, period__contains=at)
-        .select_related("encounter__patient")
-        .only(
-            "id",
-            "external_id",
-            "bed_id",
-            "period",
-            "expected_discharge_on",
-            "encounter__id",
-            "encounter__external_id",
-            "encounter__status",
-            "encounter__encounter_class",
-            "encounter__started_at",
-            "encounter__ward_id",
-            "encounter__patient_id",
-            *(f"encounter__patient__{name}" for name in PATIENT_BOARD_FIELDS),
-        )  # fmt: skip
-        .first()
-    )
-    block = BedBlock.objects.filter(bed=bed, period__contains=at).first()
-    cleaning = (
-        BedCleaning.objects.filter(bed=bed, requested_at__lte=at)
-        .filter(Q(completed_at__isnull=True) | Q(completed_at__gt=at))
-        .first()
-    )
-    state = OCCUPIED if stay else BLOCKED if block else CLEANING if cleaning else FREE
-    return BedState(bed=bed, state=state, stay=stay, cleaning=cleaning, block=block)
+    one_bed = Q(bed=bed)
+    stay = _stays_at(one_bed, at).first()
+    block = _blocks_at(one_bed, at).first()
+    cleaning = _cleanings_at(one_bed, at).first()
+    return BedState(bed=bed, state=_state_of(stay, block, cleaning), stay=stay, cleaning=cleaning, block=block)
 
 
 def ward_occupancy(
