@@ -7,21 +7,11 @@ for looking things up, so it offers no add, change or delete.
 from django.contrib import admin
 
 from ai.models import Alert, News2Score, Spo2Scale2Order
-
-
-class _ViewOnly(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+from hospital.core.admin_view_only import ViewOnlyAdmin
 
 
 @admin.register(Alert)
-class AlertAdmin(_ViewOnly):
+class AlertAdmin(ViewOnlyAdmin):
     list_display = ("created_at", "kind", "severity", "status", "title", "patient", "ward", "acknowledged_by")
     list_filter = ("kind", "severity", "status", "ward")
     list_select_related = ("patient", "ward", "acknowledged_by")
@@ -30,7 +20,7 @@ class AlertAdmin(_ViewOnly):
 
 
 @admin.register(News2Score)
-class News2ScoreAdmin(_ViewOnly):
+class News2ScoreAdmin(ViewOnlyAdmin):
     list_display = ("taken_at", "patient", "total", "risk", "complete", "spo2_scale", "ward")
     list_filter = ("risk", "complete", "spo2_scale", "ward")
     list_select_related = ("patient", "ward")
@@ -38,7 +28,7 @@ class News2ScoreAdmin(_ViewOnly):
 
 
 @admin.register(Spo2Scale2Order)
-class Spo2Scale2OrderAdmin(_ViewOnly):
+class Spo2Scale2OrderAdmin(ViewOnlyAdmin):
     list_display = ("created_at", "patient", "ordered_by", "reason")
     list_select_related = ("patient", "ordered_by")
     search_fields = ("patient__mrn",)

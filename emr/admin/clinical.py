@@ -3,6 +3,7 @@
 from django.contrib import admin
 
 from emr.models import Allergy, Condition, Icd10Code, MedicationOrder
+from hospital.core.admin_view_only import ViewOnlyAdmin
 
 
 @admin.register(Icd10Code)
@@ -26,21 +27,8 @@ class Icd10CodeAdmin(admin.ModelAdmin):
         return False
 
 
-class _ViewOnly(admin.ModelAdmin):
-    """Patient data is written through emr.services, which keep the access log complete."""
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
 @admin.register(Condition)
-class ConditionAdmin(_ViewOnly):
+class ConditionAdmin(ViewOnlyAdmin):
     list_display = ("patient", "icd10", "clinical_status", "verification", "onset_date", "created_at")
     list_filter = ("clinical_status", "verification")
     list_select_related = ("patient", "icd10")
@@ -50,7 +38,7 @@ class ConditionAdmin(_ViewOnly):
 
 
 @admin.register(Allergy)
-class AllergyAdmin(_ViewOnly):
+class AllergyAdmin(ViewOnlyAdmin):
     list_display = ("patient", "substance", "category", "severity", "status", "created_at")
     list_filter = ("category", "severity", "status")
     list_select_related = ("patient",)
@@ -60,7 +48,7 @@ class AllergyAdmin(_ViewOnly):
 
 
 @admin.register(MedicationOrder)
-class MedicationOrderAdmin(_ViewOnly):
+class MedicationOrderAdmin(ViewOnlyAdmin):
     list_display = ("patient", "drug", "dose", "dose_unit", "route", "frequency", "status", "ordered_at")
     list_filter = ("status", "route", "frequency")
     list_select_related = ("patient", "drug")

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from emr.models import BreakGlassAccess, CareTeamMember, Encounter
 from emr.services.access import break_glass_review
+from hospital.core.admin_view_only import ViewOnlyAdmin
 
 
 class CareTeamMemberInline(admin.TabularInline):
@@ -19,7 +20,7 @@ class CareTeamMemberInline(admin.TabularInline):
 
 
 @admin.register(Encounter)
-class EncounterAdmin(admin.ModelAdmin):
+class EncounterAdmin(ViewOnlyAdmin):
     """View-only: encounters and care teams decide who reads a record, so they change only through
     emr.services.encounters, which validate and access-log every change."""
 
@@ -31,15 +32,6 @@ class EncounterAdmin(admin.ModelAdmin):
     readonly_fields = ("external_id", "created_at", "updated_at")
     raw_id_fields = ("patient", "attending", "ward")
     inlines = [CareTeamMemberInline]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class ReviewStatusFilter(admin.SimpleListFilter):

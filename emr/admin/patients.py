@@ -7,6 +7,7 @@ from django.utils.translation import ngettext
 
 from emr.models import Patient, PatientMerge
 from emr.services.merge import merge_allowed, patient_merge_reverse
+from hospital.core.admin_view_only import ViewOnlyAdmin
 
 
 def _masked(value: str | None, *, keep_start: int = 0, keep_end: int = 4) -> str:
@@ -19,7 +20,7 @@ def _masked(value: str | None, *, keep_start: int = 0, keep_end: int = 4) -> str
 
 
 @admin.register(Patient)
-class PatientAdmin(admin.ModelAdmin):
+class PatientAdmin(ViewOnlyAdmin):
     """View-only: patient data is written through emr.services, which keep the access log complete.
 
     Identifiers are shown masked; the full values are on the patient's record in the application, whose
@@ -53,18 +54,9 @@ class PatientAdmin(admin.ModelAdmin):
     def masked_insurance_number(self, obj: Patient) -> str:
         return _masked(obj.insurance_number)
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(PatientMerge)
-class PatientMergeAdmin(admin.ModelAdmin):
+class PatientMergeAdmin(ViewOnlyAdmin):
     """Merges of duplicate registrations; administrators reverse one with the action. Merges are made in the API."""
 
     list_display = ("created_at", "survivor", "duplicate", "performed_by", "reversed_at", "reversed_by")
@@ -84,15 +76,6 @@ class PatientMergeAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request, obj=None) -> bool:
         return merge_allowed(request.user)
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     def get_actions(self, request):
         # The changelist hides actions a user lacks permission for; reversing is allowed to whoever may view.

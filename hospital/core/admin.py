@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 
+from hospital.core.admin_view_only import ViewOnlyAdmin
 from hospital.core.models import AccessLog
 
 # --- access log: read-only ---------------------------------------------------------------------
@@ -9,7 +10,7 @@ from hospital.core.models import AccessLog
 
 
 @admin.register(AccessLog)
-class AccessLogAdmin(admin.ModelAdmin):
+class AccessLogAdmin(ViewOnlyAdmin):
     list_display = ["id", "occurred_at", "actor_username", "actor_kind", "action", "object_type", "patient_external_id"]
     list_filter = ["action", "channel", "actor_kind"]
     search_fields = ["=actor_username", "=patient_external_id", "=object_id", "=request_id"]
@@ -19,12 +20,3 @@ class AccessLogAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in self.model._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -8,26 +8,18 @@ is seen and log the access.
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from hospital.core.admin_view_only import ViewOnlyAdmin
 from scheduling.models import Appointment, AppointmentSlot
 
 
 @admin.register(AppointmentSlot)
-class AppointmentSlotAdmin(admin.ModelAdmin):
+class AppointmentSlotAdmin(ViewOnlyAdmin):
     list_display = ("clinician", "start", "end", "department", "location", "is_blocked")
     list_filter = ("is_blocked", "department")
     search_fields = ("clinician__username", "clinician__display_name", "location")
     list_select_related = ("clinician", "department")
     fields = ("clinician", "department", "period", "location", "is_blocked", "external_id", "created_at", "updated_at")
     readonly_fields = fields
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.display(description=_("start"), ordering="period")
     def start(self, slot):
@@ -39,18 +31,9 @@ class AppointmentSlotAdmin(admin.ModelAdmin):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(admin.ModelAdmin):
+class AppointmentAdmin(ViewOnlyAdmin):
     list_display = ("patient", "slot", "status", "booked_by", "checked_in_at", "seen_at")
     list_filter = ("status",)
     search_fields = ("patient__mrn", "slot__clinician__username")
     list_select_related = ("patient", "slot__clinician", "booked_by")
     raw_id_fields = ("slot", "patient", "booked_by", "rescheduled_from", "encounter")
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

@@ -7,18 +7,8 @@ rows, keep the exclusion constraints satisfied, write the ADT event and log the 
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from hospital.core.admin_view_only import ViewOnlyAdmin
 from scheduling.models import AdtEvent, BedBlock, BedCleaning, BedStay, Room
-
-
-class ViewOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Room)
