@@ -86,6 +86,8 @@ INSTALLED_APPS = [
     "pharmacy",
     "finance",
     "ai",
+    "ai.forecasting",
+    "ai.scribe",
     "hospital.demo",
 ]
 
