@@ -1,0 +1,182 @@
+"""One scribe job from start to end, in the worker: decrypt -> load audio -> transcribe -> extract -> summarise.
+
+The engine (ai.scribe.engine) is imported inside the functions that use it, so importing this module loads
+neither faster-whisper nor torch. Failures end the job, never the worker: a recording the engine cannot use
+(AudioError) fails with the engine's message, a recording that is gone or does not decrypt with a reason
+that says so, and anything unexpected with a generic reason while the traceback goes to the log. Database
+errors are left to the task, which retries them.
+"""
+
+import logging
+import time
+from collections.abc import Callable
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.db import DatabaseError, InterfaceError, OperationalError
+from django.utils.translation import gettext as _
+from django.utils.translation import override
+
+from ai.scribe import conf, storage
+from ai.scribe.engine import types
+from ai.scribe.models import ScribeJob
+from ai.scribe.selectors import scribe_vocabulary_context
+from ai.scribe.services import (
+    Claim,
+    JobSuperseded,
+    scribe_job_claim,
+    scribe_job_complete,
+    scribe_job_fail,
+    scribe_job_progress,
+    scribe_job_transcript,
+)
+
+logger = logging.getLogger(__name__)
+
+# The outcome of one delivery, for the log and the tests.
+READY, FAILED, SKIPPED, SUPERSEDED = "ready", "failed", "skipped", "superseded"
+
+
+class NoSpeech(Exception):
+    """Transcription finished but recognised no words."""
+
+
+class ProgressReporter:
+    """The `progress` callback of transcription: writes "transcribing n%" at most every
+    SCRIBE_PROGRESS_INTERVAL_SECONDS and only when the percentage moved, so a long recording costs a few
+    dozen small UPDATEs. Raises JobSuperseded (out of the transcription) when the job was taken over."""
+
+    def __init__(self, claim: Claim, *, clock: Callable[[], float] = time.monotonic):
+        self.claim = claim
+        self.clock = clock
+        self.last_percent = -1
+        self.last_at = float("-inf")
+        self.writes = 0
+
+    def __call__(self, fraction: float) -> None:
+        percent = max(0, min(99, int(float(fraction) * 100)))
+        now = self.clock()
+        if percent <= self.last_percent or now - self.last_at < conf.progress_interval_seconds():
+            return
+        scribe_job_progress(claim=self.claim, status=ScribeJob.Status.TRANSCRIBING, progress=percent)
+        self.last_percent, self.last_at = percent, now
+        self.writes += 1
+
+
+def _hotwords(job: ScribeJob, vocabulary) -> list[str]:
+    problems, medications = scribe_vocabulary_context(job=job)
+    words = vocabulary.hotwords(problems, medications, conf.hotword_limit())
+    if isinstance(words, str):
+        return [word.strip() for word in words.split(",") if word.strip()]
+    return [str(word) for word in words or []]
+
+
+def _transcribe(job: ScribeJob, claim: Claim, vocabulary, timings: dict[str, float]) -> tuple[types.Transcript, list]:
+    from ai.scribe.engine.asr import transcribe
+    from ai.scribe.engine.audio import load_audio
+
+    started = time.monotonic()
+    data = storage.audio_read(job.audio_path, external_id=job.external_id)
+    audio = load_audio(data, max_bytes=conf.max_upload_bytes(), max_seconds=conf.max_audio_seconds())
+    del data
+    timings["decode"] = time.monotonic() - started
+    started = time.monotonic()
+    hotwords = _hotwords(job, vocabulary)
+    timings["vocabulary"] = time.monotonic() - started
+    started = time.monotonic()
+    transcript = transcribe(
+        audio,
+        model=conf.whisper_model(job.language),
+        language=job.language,
+        hotwords=hotwords,
+        compute_type=conf.whisper_compute_type(),
+        threads=conf.whisper_threads(),
+        beam_size=conf.whisper_beam_size(),
+        vad=True,
+        progress=ProgressReporter(claim),
+    )
+    timings["transcribe"] = time.monotonic() - started
+    if not transcript.text.strip():
+        raise NoSpeech
+    return transcript, hotwords
+
+
+def _process(job: ScribeJob, claim: Claim) -> tuple[types.ScribeResult, list | None]:
+    from ai.scribe.engine.extract import extract
+    from ai.scribe.engine.summary import summarise
+    from ai.scribe.engine.vocabulary import Vocabulary
+
+    timings: dict[str, float] = {}
+    started = time.monotonic()
+    vocabulary = Vocabulary.default()
+    timings["vocabulary_load"] = time.monotonic() - started
+    hotwords: list | None = None
+    if job.source == ScribeJob.Source.TRANSCRIPT:
+        transcript = scribe_job_transcript(job)
+    else:
+        transcript, hotwords = _transcribe(job, claim, vocabulary, timings)
+    scribe_job_progress(claim=claim, status=ScribeJob.Status.EXTRACTING, progress=0)
+    started = time.monotonic()
+    suggestions = extract(transcript, vocabulary=vocabulary)
+    timings["extract"] = time.monotonic() - started
+    started = time.monotonic()
+    summary = summarise(suggestions, language=job.language)
+    timings["summary"] = time.monotonic() - started
+    summary_model = getattr(summarise, "model_name", "") or "rules"
+    result = types.ScribeResult(
+        transcript=transcript, suggestions=suggestions, summary=summary, summary_model=summary_model, timings=timings
+    )
+    return result, hotwords
+
+
+def _fail(claim: Claim, code: str, reason: str) -> str:
+    return FAILED if scribe_job_fail(claim=claim, code=code, reason=reason) else SUPERSEDED
+
+
+def scribe_job_run(*, job_id: int, task_id: str) -> str:
+    """Run the job for this delivery of its task; returns ready, failed, skipped (nothing to do) or superseded.
+
+    Claims the job first (ai.scribe.services.scribe_job_claim: a finished job or one another live delivery
+    holds is skipped; a job left running by a dead worker restarts from the beginning), then writes the
+    whole result in one transaction. Reasons are written in the language of the job.
+    """
+    claim = scribe_job_claim(job_id=job_id, task_id=task_id)
+    if claim is None:
+        return SKIPPED
+    job = ScribeJob.objects.select_related("patient", "encounter").get(pk=job_id)
+    language = "zh-hans" if job.language == ScribeJob.Language.CHINESE else "en"
+    with override(language):
+        return _run_claimed(job, claim)
+
+
+def _run_claimed(job: ScribeJob, claim: Claim) -> str:
+    try:
+        result, hotwords = _process(job, claim)
+    except JobSuperseded:
+        logger.info("scribe job %s attempt %s was taken over; its work is dropped", job.pk, claim.attempt)
+        return SUPERSEDED
+    except types.AudioError as exc:
+        return _fail(claim, exc.code, exc.message)
+    except NoSpeech:
+        return _fail(claim, "no_speech", _("No speech was recognised in the recording. Record again closer to the speakers."))
+    except storage.AudioDecryptionError:
+        logger.exception("scribe job %s: the stored recording does not decrypt", job.pk)
+        return _fail(claim, "unreadable", _("The stored recording could not be opened. Upload it again."))
+    except storage.AudioStorageError:
+        return _fail(claim, "audio_missing", _("The recording is no longer stored. Upload it again."))
+    except SoftTimeLimitExceeded:
+        return _fail(claim, "timeout", _("The recording took too long to process. Try a shorter recording."))
+    except (OperationalError, InterfaceError):
+        raise  # the database went away: the task retries, and the retry restarts the job
+    except DatabaseError:
+        logger.exception("scribe job %s failed on a database error", job.pk)
+        return _fail(claim, "internal", _generic_reason())
+    except Exception:
+        logger.exception("scribe job %s failed", job.pk)
+        return _fail(claim, "internal", _generic_reason())
+    if scribe_job_complete(claim=claim, result=result, hotwords=hotwords):
+        return READY
+    return SUPERSEDED
+
+
+def _generic_reason() -> str:
+    return _("The scribe could not process this recording because of an internal error. Try again, or write the note by hand.")
