@@ -16,7 +16,11 @@ urlpatterns = [
     path("patients/", include("emr.page_urls")),
     path("", include("scheduling.page_urls")),  # beds/..., appointments/...
     path("api/v1/scheduling/", include("scheduling.urls")),
+    path("api/v1/forecasting/", include("ai.forecasting.apis")),
     path("", include("ai.urls")),  # alerts/...
+    path("", include("ai.scribe.urls")),
+    path("api/v1/scribe/", include("ai.scribe.api_urls")),
+    path("", include("ai.forecasting.urls")),  # forecasting/...
     path("", include("hospital.core.urls")),
 ]
 
