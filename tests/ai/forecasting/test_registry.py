@@ -1,0 +1,97 @@
+"""The model registry: the backtest's winner serves with its file and figures; a failed training leaves the
+previous model serving."""
+
+import hashlib
+from datetime import timedelta
+
+import pytest
+from django.db import IntegrityError, transaction
+
+from ai.forecasting import services
+from ai.forecasting.models import ForecastModel, WardForecast
+from ai.forecasting.services import artifact_full_path, forecast_nightly_run
+from tests.ai.forecasting.test_nightly_support import CHEAP, small_hospital, today
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _artifacts_in_tmp(settings, tmp_path):
+    settings.FORECAST_ARTIFACT_DIR = str(tmp_path / "models")
+
+
+def test_the_winner_serves_with_its_file_figures_and_reason():
+    small_hospital()
+
+    run = forecast_nightly_run(night=today(), options=CHEAP)
+
+    model = ForecastModel.objects.get()
+    assert (model.version, model.scope, model.status, model.run) == (1, "global", "serving", run)
+    data = artifact_full_path(model).read_bytes()
+    assert hashlib.sha256(data).hexdigest() == model.artifact_sha256 and len(data) == model.artifact_size
+    assert model.best_baseline in CHEAP["models"]
+    assert model.reason.startswith(("Seasonal naive", "Mean of the last 4")) and "serves" in model.reason
+    assert model.hyperparameters["horizon"] == 14 and model.hyperparameters["seeds"] == 1
+    assert len(model.backtest_origins) == 2
+    for name in CHEAP["models"]:
+        score = model.metrics[name]
+        assert {"mae", "smape", "mase", "bias", "coverage80", "coverage95", "mae_overall"} <= set(score)
+        assert len(score["coverage95"]) == 14
+    assert set(model.bootstrap) <= set(CHEAP["models"])
+
+
+def test_a_newer_night_retires_the_model_that_served():
+    small_hospital()
+    forecast_nightly_run(night=today() - timedelta(days=1), options=CHEAP)
+
+    forecast_nightly_run(night=today(), options=CHEAP)
+
+    old, new = ForecastModel.objects.order_by("version")
+    assert (old.status, new.status) == ("retired", "serving")
+    assert old.retired_at is not None and new.version == old.version + 1
+
+
+def test_a_failed_training_leaves_the_previous_model_serving(monkeypatch):
+    wards = small_hospital()
+    forecast_nightly_run(night=today() - timedelta(days=1), options=CHEAP)
+    previous = ForecastModel.objects.get()
+    real_train = services._train
+    calls = []
+
+    def train_that_fails_first(*args, **kwargs):
+        calls.append(args[1])
+        if len(calls) == 1:
+            raise RuntimeError("out of memory while training")
+        return real_train(*args, **kwargs)
+
+    monkeypatch.setattr(services, "_train", train_that_fails_first)
+
+    run = forecast_nightly_run(night=today(), options=CHEAP)
+
+    assert run.status == "succeeded", run.error
+    previous.refresh_from_db()
+    assert previous.status == "serving" and run.model == previous
+    failed = ForecastModel.objects.get(status="failed")
+    assert failed.version == previous.version + 1 and "out of memory while training" in failed.error
+    assert failed.artifact_sha256 == "" and failed.metrics  # its backtest is kept for the record
+    assert calls[1] == previous.model_name  # the forecasts come from the serving model's kind
+    rows = WardForecast.objects.filter(run=run, ward=wards["GM1"])
+    assert rows.count() == 14 and {row.model_id for row in rows} == {previous.pk}
+    assert any("keeps serving" in note for note in run.notes)
+
+
+def test_the_database_refuses_two_serving_models():
+    fields = {"scope": "global", "model_name": "seasonal_naive", "horizon": 14, "artifact_sha256": "a" * 64}
+    ForecastModel.objects.create(version=1, status="serving", serving_since="2026-01-01T00:00Z", **fields)
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ForecastModel.objects.create(version=2, status="serving", serving_since="2026-01-02T00:00Z", **fields)
+
+
+def test_the_database_refuses_a_serving_model_without_its_file_and_a_failed_one_without_error():
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ForecastModel.objects.create(
+            version=1, status="serving", scope="global", model_name="gru", horizon=14, serving_since="2026-01-01T00:00Z"
+        )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ForecastModel.objects.create(version=2, status="failed", scope="global", model_name="gru", horizon=14)
