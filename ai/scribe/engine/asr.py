@@ -1,0 +1,252 @@
+"""Speech to text: faster-whisper on the worker's CPU, then the hallucination guard and the speaker turns.
+
+`transcribe(audio, ...)` runs Whisper (CTranslate2, int8, a few threads) on the speech regions that voice
+activity detection found, streams progress as segments arrive, drops hallucinations (guard.py), cuts
+the segments into doctor and patient turns (speakers.py), and returns a `Transcript` whose segments carry
+character offsets into its text.
+
+Languages. tiny.en only knows English. A consultation in Chinese (language "zh") needs a multilingual
+model: when the requested model is English-only, the one named by the setting
+SCRIBE_WHISPER_MULTILINGUAL_MODEL (default "base") is used instead and named in the transcript; with the
+setting empty, `UnsupportedLanguage` is raised. For Chinese, a short Simplified-Chinese prompt keeps
+Whisper from writing Traditional characters.
+
+Vocabulary biasing. `hotwords` (the hospital's formulary names and the patient's active problems and
+medications, most important first) are given to Whisper as a prompt of previous text, so that spellings
+it would not guess ("amlodipine", "bisoprolol") become likely. Whisper's prompt is limited (half of its
+448-token context, shared with the text of the previous window), so the list is cut, whole terms only,
+at `hotword_tokens` tokens. `bias="hotwords"` repeats the list before every 30 s window (faster-whisper's
+`hotwords`); `bias="prompt"` gives it once as the initial prompt, which only steers the first window or
+two. The evaluation (ai/scribe/evaluation/speech.py) measures what each gains.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+from ai.scribe.engine import whisper_models
+from ai.scribe.engine.audio import SAMPLE_RATE, Audio, error_message, speech_regions
+from ai.scribe.engine.guard import RawSegment, Word, apply_guard
+from ai.scribe.engine.speakers import assign_speakers
+from ai.scribe.engine.types import AudioError, Segment, Speaker, Transcript
+
+if TYPE_CHECKING:
+    from faster_whisper import WhisperModel
+
+HOTWORD_TOKENS = 96  # leaves room in the 448-token context for the previous window's text and the new text
+CHINESE_PROMPT = "以下是普通话的医患对话。"  # Simplified characters in the prompt -> Simplified in the output
+
+_models: dict[tuple[str, str, int], WhisperModel] = {}
+_models_lock = threading.Lock()
+
+
+class UnsupportedLanguage(ValueError):
+    """The requested language needs a multilingual model and none is configured."""
+
+
+def get_model(path: str, compute_type: str = "int8", threads: int = 2) -> WhisperModel:
+    """A loaded WhisperModel, kept for the life of the process per (path, compute type, threads)."""
+    key = (path, compute_type, threads)
+    model = _models.get(key)
+    if model is None:
+        with _models_lock:
+            model = _models.get(key)
+            if model is None:
+                from faster_whisper import WhisperModel
+
+                model = WhisperModel(path, device="cpu", compute_type=compute_type, cpu_threads=threads)
+                _models[key] = model
+    return model
+
+
+def choose_model(model: str, language: str | None) -> str:
+    """The model that can transcribe `language`: `model` itself, or the configured multilingual one."""
+    if language in (None, "en") or not whisper_models.is_english_only(model):
+        return model
+    fallback = whisper_models.setting("SCRIBE_WHISPER_MULTILINGUAL_MODEL", "base")
+    if not fallback:
+        raise UnsupportedLanguage(
+            f"The speech model {model} only understands English; set SCRIBE_WHISPER_MULTILINGUAL_MODEL "
+            f"to a multilingual model to transcribe language '{language}'."
+        )
+    return str(fallback)
+
+
+def prompt_terms(terms: Iterable[str], count_tokens: Callable[[str], int], budget: int = HOTWORD_TOKENS) -> str:
+    """The terms, de-duplicated and in order, joined by commas and cut (whole terms) to `budget` tokens."""
+    seen: set[str] = set()
+    chosen: list[str] = []
+    used = 0
+    for term in terms:
+        term = " ".join(str(term).split())
+        key = term.casefold()
+        if not term or key in seen:
+            continue
+        cost = count_tokens(" " + term + ",")
+        if used + cost > budget:
+            continue  # a shorter term further down may still fit
+        seen.add(key)
+        chosen.append(term)
+        used += cost
+    return ", ".join(chosen)
+
+
+def _token_counter(model: WhisperModel) -> Callable[[str], int]:
+    tokenizer = model.hf_tokenizer
+
+    def count(text: str) -> int:
+        return len(tokenizer.encode(text, add_special_tokens=False).ids)
+
+    return count
+
+
+def _raw_segments(segments: Iterable[Any]) -> Iterable[RawSegment]:
+    for s in segments:
+        words = [Word(float(w.start), float(w.end), w.word, float(w.probability)) for w in (s.words or [])]
+        yield RawSegment(
+            start=float(s.start),
+            end=float(s.end),
+            text=s.text,
+            words=words,
+            avg_logprob=float(s.avg_logprob),
+            no_speech_prob=float(s.no_speech_prob),
+            compression_ratio=float(s.compression_ratio),
+        )
+
+
+def build_transcript(turns: list[tuple[RawSegment, Speaker]], language: str) -> tuple[str, list[Segment]]:
+    """The transcript text (a new line where the speaker changes) and its segments with char offsets."""
+    parts: list[str] = []
+    segments: list[Segment] = []
+    offset = 0
+    previous: Speaker | None = None
+    for raw, speaker in turns:
+        text = raw.text.strip()
+        if not text:
+            continue
+        if parts:
+            sep = "\n" if speaker != previous else ("" if language == "zh" else " ")
+            parts.append(sep)
+            offset += len(sep)
+        segments.append(
+            Segment(
+                start=round(raw.start, 2),
+                end=round(raw.end, 2),
+                text=text,
+                speaker=speaker,
+                char_start=offset,
+                char_end=offset + len(text),
+                avg_logprob=raw.avg_logprob,
+                no_speech_prob=raw.no_speech_prob,
+            )
+        )
+        parts.append(text)
+        offset += len(text)
+        previous = speaker
+    return "".join(parts), segments
+
+
+def transcribe(
+    audio: Audio,
+    *,
+    model: str = "tiny.en",
+    language: str | None = None,
+    hotwords: list[str] | None = None,
+    compute_type: str = "int8",
+    threads: int = 2,
+    beam_size: int = 1,
+    vad: bool = True,
+    progress: Callable[[float], None] | None = None,
+    bias: Literal["hotwords", "prompt"] = "hotwords",
+    hotword_tokens: int = HOTWORD_TOKENS,
+    speakers: bool = True,
+    dictation: bool = False,
+    channel_roles: tuple[Speaker, Speaker] | None = None,
+    guard: bool = True,
+) -> Transcript:
+    """Transcribe `audio` into a `Transcript` (see the module doc for languages and biasing).
+
+    `model`: "tiny.en", "base" or a CTranslate2 model directory. `language`: "en", "zh", ... or None to
+    detect (English-only models: "en"). `progress(fraction)` is called as segments arrive, with the share
+    of the audio processed. `speakers`: attribute doctor/patient turns (needs Whisper's word timings);
+    `dictation`: one clinician speaking, every segment is the doctor's. Raises `AudioError("silent")`
+    when voice-activity detection finds no speech, `UnsupportedLanguage` as described above.
+    """
+    name = choose_model(model, language)
+    path = whisper_models.resolve_model(name)
+    whisper = get_model(path, compute_type, threads)
+    english_only = whisper_models.is_english_only(name)
+    if english_only:
+        language = "en"
+
+    started = time.perf_counter()
+    mono = audio.mono
+    chunks = None
+    if vad:
+        chunks = audio.speech if audio.speech is not None else speech_regions(mono)
+        if not chunks:
+            raise AudioError("silent", error_message("silent"))
+        from faster_whisper.vad import collect_chunks
+
+        pieces, _ = collect_chunks(mono, chunks, sampling_rate=SAMPLE_RATE)
+        samples = np.concatenate(pieces).astype(np.float32, copy=False)
+    else:
+        samples = mono
+
+    prompt = prompt_terms(hotwords or [], _token_counter(whisper), hotword_tokens) if hotwords else ""
+    initial_prompt: str | None = None
+    if language == "zh":
+        initial_prompt = CHINESE_PROMPT
+    options: dict[str, Any] = {}
+    if prompt and bias == "hotwords":
+        options["hotwords"] = prompt
+    elif prompt:
+        initial_prompt = f"{initial_prompt} {prompt}" if initial_prompt else prompt
+
+    segments_iter, info = whisper.transcribe(
+        samples,
+        language=language,
+        beam_size=beam_size,
+        vad_filter=False,
+        word_timestamps=speakers and not dictation,
+        initial_prompt=initial_prompt,
+        **options,
+    )
+    if chunks:
+        from faster_whisper.transcribe import restore_speech_timestamps
+
+        segments_iter = restore_speech_timestamps(segments_iter, chunks, SAMPLE_RATE)
+    duration = max(audio.duration_s, 1e-6)
+    raw: list[RawSegment] = []
+    for seg in _raw_segments(segments_iter):
+        raw.append(seg)
+        if progress is not None:
+            progress(min(1.0, seg.end / duration))
+    transcribe_seconds = time.perf_counter() - started
+    if progress is not None:
+        progress(1.0)
+
+    detected = language or info.language
+    dropped: list[str] = []
+    if guard:
+        raw, dropped = apply_guard(raw)
+    if speakers:
+        turns = assign_speakers(raw, audio.samples, dictation=dictation, channel_roles=channel_roles)
+    else:
+        turns = [(s, "unknown") for s in raw]
+    text, segments = build_transcript(turns, detected)
+    return Transcript(
+        text=text,
+        segments=segments,
+        language=detected,
+        duration_s=audio.duration_s,
+        model_name=name,
+        model_version=whisper_models.model_version(name),
+        transcribe_seconds=transcribe_seconds,
+        dropped=dropped,
+    )
