@@ -16,6 +16,7 @@ urlpatterns = [
     path("patients/", include("emr.page_urls")),
     path("", include("scheduling.page_urls")),  # beds/..., appointments/...
     path("api/v1/scheduling/", include("scheduling.urls")),
+    path("api/v1/alerts/", include("ai.api_urls")),
     path("api/v1/forecasting/", include("ai.forecasting.apis")),
     path("", include("ai.urls")),  # alerts/...
     path("", include("ai.scribe.urls")),

@@ -31,6 +31,10 @@ DECIMAL_EXPONENT = -4  # that of DECIMAL_PLACES
 # never imports ai; they run on the latency-sensitive "alerts" queue once the rows are committed.
 NEWS2_TASK = "ai.tasks.news2_evaluate_task"
 CRITICAL_LAB_TASK = "ai.tasks.critical_lab_evaluate_task"
+# Conflicting readings of two sources, and sustained drift of the patient's vital signs, checked after NEWS2.
+CONFLICT_TASK = "ai.tasks.conflict_check_task"
+LAB_CONFLICT_TASK = "ai.tasks.lab_conflict_check_task"
+DRIFT_TASK = "ai.tasks.drift_evaluate_task"
 ALERTS_QUEUE = "alerts"
 
 
@@ -110,7 +114,7 @@ def vital_signs_record(
     (e.g. {"spo2": ["SpO2 must be between 40 and 100 %."]}) and nothing is written. A note, if given,
     must be a draft of the same patient (its encounter is used when none is given). Supplemental oxygen
     is stored as 1/0 with the text "yes"/"no". One "create" access-log entry for the set. Once committed, the
-    set's NEWS2 evaluation is enqueued on the "alerts" queue.
+    set's NEWS2 evaluation, conflict check and drift check are enqueued on the "alerts" queue.
     """
     errors: dict[str, list[str]] = {}
     taken_at = taken_at or timezone.now()
@@ -189,6 +193,8 @@ def vital_signs_record(
         row.full_clean(validate_unique=False, validate_constraints=False)
     created = Observation.objects.bulk_create(rows)
     _enqueue_on_commit(NEWS2_TASK, str(set_id))
+    _enqueue_on_commit(CONFLICT_TASK, str(set_id))
+    _enqueue_on_commit(DRIFT_TASK, str(set_id))
     access_log_record(
         actor=recorded_by,
         action="create",
@@ -243,7 +249,7 @@ def lab_result_record(
     Guarantees: a code and a value (number or text) are given, the reference range is in order, the
     time is not in the future and the encounter is the patient's; otherwise ValidationError with field
     errors and nothing is written. One "create" access-log entry. Once committed, the critical-value check
-    is enqueued on the "alerts" queue.
+    and the conflict check are enqueued on the "alerts" queue.
     """
     errors: dict[str, list[str]] = {}
     code = (code or "").strip()
@@ -281,6 +287,7 @@ def lab_result_record(
     observation.full_clean(validate_unique=False, validate_constraints=False)
     observation.save()
     _enqueue_on_commit(CRITICAL_LAB_TASK, observation.pk)
+    _enqueue_on_commit(LAB_CONFLICT_TASK, observation.pk)
     access_log_record(
         actor=recorded_by,
         action="create",

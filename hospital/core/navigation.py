@@ -27,6 +27,9 @@ class NavItem:
     staff_only: bool = False
     icon: str = "page"  # a name known to templates/includes/icon.html
     description: StrOrPromise = ""  # one line for the home page card
+    # A URL name that answers with a small count for the menu (e.g. open alerts); loaded by htmx after the
+    # page, so that rendering the menu never costs a query.
+    badge_url_name: str = ""
 
 
 class NavEntry(TypedDict):
@@ -38,6 +41,7 @@ class NavEntry(TypedDict):
     icon: str
     description: StrOrPromise
     active: bool
+    badge_url: str
 
 
 NAV_ITEMS = (
@@ -62,6 +66,7 @@ NAV_ITEMS = (
         (roles.DOCTOR, roles.NURSE),
         icon="pulse",
         description=_("Early warning scores and critical results of your wards and patients, to acknowledge."),
+        badge_url_name="ai:alert_badge",
     ),
     NavItem(
         _("Bed board"),
@@ -141,6 +146,12 @@ def navigation_for(user, *, view_name: str | None = None, path: str | None = Non
             url = reverse(item.url_name)
         except NoReverseMatch:
             continue
+        badge_url = ""
+        if item.badge_url_name:
+            try:
+                badge_url = reverse(item.badge_url_name)
+            except NoReverseMatch:
+                badge_url = ""
         items.append(
             {
                 "label": item.label,
@@ -149,6 +160,7 @@ def navigation_for(user, *, view_name: str | None = None, path: str | None = Non
                 "icon": item.icon,
                 "description": item.description,
                 "active": _is_active(item.url_name, url, view_name, path),
+                "badge_url": badge_url,
             }
         )
     # One entry is the current page: an exact view match wins, else the longest matching URL prefix

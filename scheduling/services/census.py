@@ -20,6 +20,7 @@ holds exactly for every ward and every pair of consecutive days:
 
 from datetime import date, datetime, time, timedelta
 
+from celery import current_app
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
@@ -27,6 +28,10 @@ from django.utils.translation import gettext as _
 
 from scheduling.models import Bed, BedStay, Ward, WardDailyCensus
 
+# Once a day's rows are committed, the ai app compares each ward's census with its forecast (enqueued by name:
+# scheduling never imports ai), on the latency-sensitive "alerts" queue.
+CENSUS_CHECK_TASK = "ai.tasks.census_check_task"
+ALERTS_QUEUE = "alerts"
 COUNT_FIELDS = ("admissions", "discharges", "transfers_in", "transfers_out", "occupied_at_midnight", "capacity")
 
 # One pass over the stays of the encounters that touch the day: LAG/LEAD find each stay's neighbours in its
@@ -119,7 +124,8 @@ def census_snapshot_take(*, day: date, overwrite: bool = False) -> list[WardDail
     rows may be imported or demo history from before bed stays were recorded, and the bed stays of those
     days would wrongly replace them with zeros. Pass overwrite=True to recompute a day after stays were
     corrected. Days that have not ended yet are refused (ValidationError on "day").
-    Returns the rows stored for the day after the write, in ward order (kept rows included).
+    Returns the rows stored for the day after the write, in ward order (kept rows included). Once
+    committed, each ward's census check against its forecast is enqueued (ai.tasks.census_check_task).
     """
     if day >= timezone.localdate(timezone=timezone.get_default_timezone()):
         raise ValidationError({"day": _("The census of a day is taken once the day is over.")})
@@ -135,6 +141,15 @@ def census_snapshot_take(*, day: date, overwrite: bool = False) -> list[WardDail
             )
         else:
             WardDailyCensus.objects.bulk_create(rows, ignore_conflicts=True)
-    return list(
+    stored = list(
         WardDailyCensus.objects.filter(date=day, ward_id__in=list(counts)).select_related("ward").order_by("ward__code")
     )
+    for row in stored:
+        # robust: the census is committed by then; a broker that is down must not turn it into an error.
+        transaction.on_commit(
+            lambda ward_id=row.ward_id: current_app.send_task(
+                CENSUS_CHECK_TASK, args=[ward_id, day.isoformat()], queue=ALERTS_QUEUE
+            ),
+            robust=True,
+        )
+    return stored

@@ -1,7 +1,8 @@
-"""Writes of the alerts: NEWS2 scores of vital-sign sets, critical laboratory alerts, acknowledgement, SpO2 scale 2.
+"""NEWS2 scores of vital-sign sets, critical laboratory alerts and SpO2 scale 2 orders.
 
 The evaluations run in the `alerts` Celery queue (ai.tasks) when the EMR records vital signs or a
 laboratory result; they are idempotent, so a task delivered twice changes nothing the second time.
+Alerts are raised through ai.services.raising.alert_raise (one alert per condition, repeats merged).
 """
 
 import uuid
@@ -9,15 +10,14 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ai import news2
 from ai.models import Alert, News2Score, Spo2Scale2Order
-from ai.selectors import alert_title
+from ai.selectors import news2_escalation
+from ai.services.raising import alert_raise, care_context, decimal_text
 from emr.lab_limits import critical_limit
-from emr.models import Encounter, Observation, Patient
-from emr.selectors.access import is_clinician
+from emr.models import Observation, Patient
 from hospital.core import roles
 from hospital.core.models import User
 from hospital.core.services.access_log import access_log_record
@@ -28,31 +28,7 @@ NEWS2_ALERT_SEVERITY = {
     news2.RISK_MEDIUM: Alert.Severity.HIGH,
     news2.RISK_HIGH: Alert.Severity.CRITICAL,
 }
-TITLE_LENGTH = Alert._meta.get_field("title").max_length or 200
 CRITICAL_FLAGS = (Observation.Flag.CRITICAL_LOW, Observation.Flag.CRITICAL_HIGH)
-
-
-def _text(value: Decimal | None) -> str:
-    # Stored with four decimal places; shown as measured ("85", "37.8"), never in exponent form.
-    if value is None:
-        return ""
-    return f"{value.normalize():f}"
-
-
-def _care_context(*, patient_id: int, encounter: Encounter | None) -> tuple[Encounter | None, int | None]:
-    """The encounter and ward an alert goes to: the observation's own encounter, else the patient's
-    in-progress inpatient stay (vital signs charted without an encounter still reach the ward's staff)."""
-    if encounter is None:
-        encounter = (
-            Encounter.objects.filter(
-                patient_id=patient_id,
-                encounter_class=Encounter.EncounterClass.INPATIENT,
-                status=Encounter.Status.IN_PROGRESS,
-            )
-            .order_by("-started_at", "-id")
-            .first()
-        )
-    return encounter, (encounter.ward_id if encounter is not None else None)
 
 
 def _parameter_values(rows: list[Observation]) -> dict[str, Decimal | str | bool]:
@@ -72,7 +48,7 @@ def _shown(value: Decimal | str | bool) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, Decimal):
-        return _text(value)
+        return decimal_text(value)
     return value
 
 
@@ -83,16 +59,20 @@ def news2_evaluate(*, set_id: uuid.UUID | str) -> News2Score | None:
     Guarantees: one News2Score per set (updated in place when evaluated again); SpO2 on scale 2 when the
     patient has a Spo2Scale2Order, else scale 1; an incomplete set is stored with `complete` False, no
     total and its missing parameters, and raises no alert. A complete set with a 3 in one parameter
-    raises a medium alert, 5-6 a high one, 7 or more a critical one, once per set (an acknowledged
-    alert keeps its status). The alert goes to the ward of the set's encounter, or of the patient's
-    current inpatient stay. One "create" access-log entry.
+    raises a medium alert (urgent ward-based review), 5-6 a high one (urgent response), 7 or more a critical
+    one (emergency response); the detail names the escalation and whom it goes to (the ward's nurses and
+    doctors, and for 5 or more the critical care team). One NEWS2 alert per patient is active at a time:
+    a later set at the same or a lower risk is merged into it (ai.services.raising), a higher risk
+    escalates it. Evaluating a set again changes nothing (an acknowledged alert keeps its status). The
+    alert goes to the ward of the set's encounter, or of the patient's current inpatient stay. One
+    "create" access-log entry.
     """
     set_id = uuid.UUID(str(set_id))
     rows = list(Observation.objects.filter(set_id=set_id, category=Observation.Category.VITAL_SIGN))
     if not rows:
         return None
     first = rows[0]
-    encounter, ward_id = _care_context(patient_id=first.patient_id, encounter=first.encounter)
+    encounter, ward_id = care_context(patient_id=first.patient_id, encounter=first.encounter)
     scale = news2.SCALE_2 if Spo2Scale2Order.objects.filter(patient_id=first.patient_id).exists() else news2.SCALE_1
     values = _parameter_values(rows)
     numbers = {code: value for code, value in values.items() if isinstance(value, Decimal)}
@@ -129,8 +109,10 @@ def news2_evaluate(*, set_id: uuid.UUID | str) -> News2Score | None:
         },
     )
     alert = None
+    outcome = None
     severity = NEWS2_ALERT_SEVERITY.get(result.risk or "")
-    if severity is not None:
+    escalation = news2_escalation(result.risk)
+    if severity is not None and escalation is not None:
         detail = {
             "set_id": str(set_id),
             "total": result.total,
@@ -138,19 +120,20 @@ def news2_evaluate(*, set_id: uuid.UUID | str) -> News2Score | None:
             "spo2_scale": scale,
             "parameters": parameter_scores,
             "taken_at": score.taken_at.isoformat(),
+            "escalation": {"level": escalation.level, "recipients": list(escalation.recipients)},
         }
-        alert, _created = Alert.objects.update_or_create(
+        raised = alert_raise(
             kind=Alert.Kind.NEWS2,
+            dedup_key=f"news2:patient:{first.patient_id}",
             source_id=score.external_id,
-            defaults={
-                "patient_id": first.patient_id,
-                "encounter": encounter,
-                "ward_id": ward_id,
-                "severity": severity,
-                "title": alert_title(kind=Alert.Kind.NEWS2, detail=detail)[:TITLE_LENGTH],
-                "detail": detail,
-            },
+            severity=severity,
+            detail=detail,
+            patient_id=first.patient_id,
+            encounter=encounter,
+            ward_id=ward_id,
+            seen_at=score.taken_at,
         )
+        alert, outcome = raised.alert, raised.outcome
     patient_external_id = Patient.objects.filter(pk=first.patient_id).values_list("external_id", flat=True).get()
     access_log_record(
         actor=None,
@@ -163,6 +146,7 @@ def news2_evaluate(*, set_id: uuid.UUID | str) -> News2Score | None:
             "total": result.total,
             "complete": result.complete,
             "alert": str(alert.external_id) if alert else None,
+            "alert_outcome": outcome,
         },
     )
     return score
@@ -174,8 +158,9 @@ def critical_lab_evaluate(*, observation_id: int) -> Alert | None:
 
     The flag is set when the result is recorded, from the configurable critical limits of
     emr.lab_limits; the alert names the test, the value and the limit it crossed. Idempotent: one
-    alert per observation (an acknowledged one keeps its status). None for a result that is not
-    critical or does not exist. One "create" access-log entry when an alert is written.
+    alert per observation (an acknowledged one keeps its status); a repeat of the same test beyond the
+    same limit while the alert is active, or shortly after it was resolved, is merged into it. None for a
+    result that is not critical or does not exist. One "create" access-log entry when an alert is written.
     """
     observation = (
         Observation.objects.select_related("patient", "encounter")
@@ -184,7 +169,7 @@ def critical_lab_evaluate(*, observation_id: int) -> Alert | None:
     )
     if observation is None or observation.flag not in CRITICAL_FLAGS:
         return None
-    encounter, ward_id = _care_context(patient_id=observation.patient_id, encounter=observation.encounter)
+    encounter, ward_id = care_context(patient_id=observation.patient_id, encounter=observation.encounter)
     limit = critical_limit(observation.code, observation.unit)
     low = observation.flag == Observation.Flag.CRITICAL_LOW
     crossed = None
@@ -193,65 +178,37 @@ def critical_lab_evaluate(*, observation_id: int) -> Alert | None:
     detail = {
         "code": observation.code,
         "test": observation.display or observation.code,
-        "value": _text(observation.value_numeric) or observation.value_text,
+        "value": decimal_text(observation.value_numeric) or observation.value_text,
         "unit": observation.unit,
         "flag": observation.flag,
-        "limit": _text(crossed) if crossed is not None else None,
+        "limit": decimal_text(crossed) if crossed is not None else None,
         "taken_at": observation.effective_at.isoformat(),
     }
-    alert, _created = Alert.objects.update_or_create(
+    raised = alert_raise(
         kind=Alert.Kind.CRITICAL_LAB,
+        dedup_key=f"critical_lab:patient:{observation.patient_id}:{observation.code}:{observation.flag}",
         source_id=observation.external_id,
-        defaults={
-            "patient": observation.patient,
-            "encounter": encounter,
-            "ward_id": ward_id,
-            "severity": Alert.Severity.CRITICAL,
-            "title": alert_title(kind=Alert.Kind.CRITICAL_LAB, detail=detail)[:TITLE_LENGTH],
-            "detail": detail,
-        },
+        severity=Alert.Severity.CRITICAL,
+        detail=detail,
+        patient_id=observation.patient_id,
+        encounter=encounter,
+        ward_id=ward_id,
+        seen_at=observation.effective_at,
     )
+    alert = raised.alert
     access_log_record(
         actor=None,
         action="create",
         object_type="ai.alert",
         object_id=str(alert.external_id),
         patient_external_id=observation.patient.external_id,
-        detail={"kind": Alert.Kind.CRITICAL_LAB, "observation": str(observation.external_id)},
+        detail={
+            "kind": Alert.Kind.CRITICAL_LAB,
+            "observation": str(observation.external_id),
+            "outcome": raised.outcome,
+        },
     )
     return alert
-
-
-@transaction.atomic
-def alert_acknowledge(*, alert: Alert, user: User) -> Alert:
-    """Mark an open alert as acknowledged by `user` (a clinician), now.
-
-    Idempotent: an alert someone has already acknowledged is returned as it is (the first clinician
-    stays recorded). A resolved alert cannot be acknowledged (ValidationError); a user without a
-    clinical role gets PermissionDenied. Which alerts a user may see is the caller's check
-    (ai.selectors.alert_get_for_user). One "write" access-log entry when the alert changes.
-    """
-    if not is_clinician(user):
-        raise PermissionDenied(_("Only doctors and nurses acknowledge alerts."))
-    locked = Alert.objects.select_for_update(of=("self",)).select_related("patient", "acknowledged_by").get(pk=alert.pk)
-    if locked.status == Alert.Status.RESOLVED:
-        raise ValidationError({"status": [_("The alert is already resolved.")]})
-    if locked.status == Alert.Status.ACKNOWLEDGED:
-        return locked
-    locked.status = Alert.Status.ACKNOWLEDGED
-    locked.acknowledged_by = user
-    locked.acknowledged_at = timezone.now()
-    locked.full_clean(validate_unique=False, validate_constraints=False)
-    locked.save(update_fields=["status", "acknowledged_by", "acknowledged_at", "updated_at"])
-    access_log_record(
-        actor=user,
-        action="write",
-        object_type="ai.alert",
-        object_id=str(locked.external_id),
-        patient_external_id=locked.patient.external_id,
-        detail={"status": Alert.Status.ACKNOWLEDGED, "kind": locked.kind},
-    )
-    return locked
 
 
 @transaction.atomic
