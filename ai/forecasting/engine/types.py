@@ -17,6 +17,8 @@ QUANTILES = (0.025, 0.1, 0.5, 0.9, 0.975)  # 95% and 80% intervals and the media
 class Series:
     """One daily series (a ward's midnight census, or an ED's arrivals), with what is known ahead.
 
+    A monthly series (freq "M") is accepted too, for panels such as monthly A&E attendances.
+
     `dates` are consecutive days. `known` holds exogenous features known in advance (booked elective
     admissions, planned discharges, ...), each an array covering dates plus the forecast horizon
     (len(dates) + horizon); calendar features (weekday, public holidays) are added by the engine.
@@ -27,6 +29,7 @@ class Series:
     values: np.ndarray
     known: dict[str, np.ndarray] = field(default_factory=dict)
     capacity: float | None = None
+    freq: str = "D"  # "D" daily (season 7) or "M" monthly (dates are first days of months, season 12)
 
 
 @dataclass
@@ -67,3 +70,6 @@ class BacktestResult:
     winner: str
     reason: str
     notes: list[str] = field(default_factory=list)  # e.g. "ward X: 41 days of history, baseline only"
+    # arrays behind the scores: "points"/"quantiles" per model (origins x series x horizon[, quantile]),
+    # "actual", "keys", "short" (series too short for the networks -> length), "freq", "seeds"
+    details: dict[str, Any] = field(default_factory=dict)
