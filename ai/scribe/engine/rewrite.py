@@ -1,0 +1,195 @@
+"""Speech turned into note prose: the patient's "I" and the doctor's "you" become the third person, and the
+hesitations of speech ("um", "you know", repeated words) go.
+
+Only pronouns, verb agreement and fillers change; every content word of the sentence stays, so a rewritten
+sentence says nothing its source span did not.
+"""
+
+from __future__ import annotations
+
+import re
+
+FILLERS = re.compile(
+    r"\b(?:um+|uh+|uh-huh|mm-hmm|hmm+|er+|ah+|erm|like,|you know,?|i mean,?|kind of|sort of|kinda|sorta|"
+    r"basically|actually|literally|okay so|so um|well,)\s*",
+    re.IGNORECASE,
+)
+_REPEAT = re.compile(r"\b(\w+)(?:\s*,?\s+\1\b)+", re.IGNORECASE)
+_NOT_VERB = {
+    "just",
+    "really",
+    "also",
+    "usually",
+    "still",
+    "never",
+    "always",
+    "sometimes",
+    "actually",
+    "only",
+    "definitely",
+    "probably",
+    "mostly",
+    "normally",
+    "often",
+    "already",
+    "even",
+    "recently",
+    "generally",
+    "occasionally",
+    "rarely",
+    "barely",
+    "hardly",
+    "now",
+    "then",
+    "ever",
+    "certainly",
+    "honestly",
+    "guess",
+}
+_CLAUSE_START = {
+    "and",
+    "but",
+    "so",
+    "if",
+    "when",
+    "that",
+    "because",
+    "since",
+    "while",
+    "as",
+    "or",
+    "then",
+    "now",
+    "think",
+    "know",
+    "okay",
+    "ok",
+    "well",
+}
+_MODALS = {
+    "can",
+    "could",
+    "will",
+    "would",
+    "should",
+    "might",
+    "must",
+    "may",
+    "shall",
+    "did",
+    "had",
+    "was",
+    "used",
+    "didn't",
+    "can't",
+    "couldn't",
+    "won't",
+    "wouldn't",
+    "wasn't",
+    "shouldn't",
+}
+_IRREGULAR = {
+    "am": "is",
+    "have": "has",
+    "do": "does",
+    "go": "goes",
+    "don't": "doesn't",
+    "haven't": "hasn't",
+    "are": "is",
+    "aren't": "isn't",
+    "'m": "is",
+    "were": "was",
+    "weren't": "wasn't",
+}
+
+PRONOUNS = {
+    "he": {"subject": "he", "object": "him", "possessive": "his", "reflexive": "himself"},
+    "she": {"subject": "she", "object": "her", "possessive": "her", "reflexive": "herself"},
+    "they": {
+        "subject": "the patient",
+        "object": "the patient",
+        "possessive": "the patient's",
+        "reflexive": "themselves",
+    },
+}
+
+
+def clean(text: str) -> str:
+    """Speech without fillers and stutters, single-spaced, first letter upper case."""
+    text = FILLERS.sub("", text)
+    text = _REPEAT.sub(r"\1", text)
+    text = re.sub(r"\s+([,.?!])", r"\1", text)
+    text = re.sub(r"([,.?!])(?:\s*[,.])+", r"\1", text)
+    text = re.sub(r"^[\s,.]+", "", text)
+    text = " ".join(text.split())
+    text = re.sub(r"([.?!]\s+)([a-z])", lambda m: m.group(1) + m.group(2).upper(), text)
+    return text[:1].upper() + text[1:] if text else text
+
+
+def third_person(text: str, speaker: str, pronoun: str = "they") -> str:
+    """The sentence as a note would say it about the patient: the patient's first person or the doctor's
+    second person becomes `pronoun` ("he", "she" or "they" = "the patient")."""
+    forms = PRONOUNS.get(pronoun, PRONOUNS["they"])
+    words = re.findall(r"[A-Za-z]+(?:'[a-z]+)?|\d+(?:[.,/]\d+)*%?|[^\sA-Za-z\d]", text)
+    if speaker == "patient":
+        subject, obj, possessive, reflexive = ("i", "i'm", "i've", "i'll", "i'd"), "me", "my", "myself"
+    elif speaker == "doctor":
+        subject, obj, possessive, reflexive = ("you", "you're", "you've", "you'll", "you'd"), "you", "your", "yourself"
+    else:
+        return clean(text)
+    out: list[str] = []
+    conjugate_next = False
+    for word in words:
+        low = word.lower()
+        if conjugate_next and (low.isalpha() or low in _IRREGULAR):
+            if low in _NOT_VERB:
+                out.append(word)
+                continue
+            conjugate_next = False
+            out.append(_third_singular(low))
+            continue
+        conjugate_next = False
+        previous = out[-1].lower() if out else ""
+        if speaker == "doctor" and low == "you" and previous and previous not in _CLAUSE_START and previous.isalpha():
+            out.append(forms["object"])
+        elif low in subject:
+            base = forms["subject"]
+            if low.endswith("'m") or low.endswith("'re"):
+                out.extend([base, "is"])
+            elif low.endswith("'ve"):
+                out.extend([base, "has"])
+            elif low.endswith("'ll"):
+                out.extend([base, "will"])
+            elif low.endswith("'d"):
+                out.extend([base, "would"])
+            else:
+                out.append(base)
+                conjugate_next = True
+        elif low == possessive:
+            out.append(forms["possessive"])
+        elif low == reflexive:
+            out.append(forms["reflexive"])
+        elif low == obj and speaker == "patient":
+            out.append(forms["object"])
+        else:
+            out.append(word)
+    sentence = ""
+    for token in out:
+        if sentence and (token[0].isalnum() or token[0] in "'\"(") and not sentence.endswith(("(", "/")):
+            sentence += " "
+        sentence += token
+    return clean(sentence)
+
+
+def _third_singular(verb: str) -> str:
+    if verb in _IRREGULAR:
+        return _IRREGULAR[verb]
+    if verb in _MODALS or verb.endswith(("ed", "ing", "n't")) or not verb.isalpha():
+        return verb
+    if verb.endswith("s") and not verb.endswith("ss"):
+        return verb
+    if verb.endswith(("ss", "sh", "ch", "x", "z", "o")):
+        return verb + "es"
+    if len(verb) > 2 and verb.endswith("y") and verb[-2] not in "aeiou":
+        return verb[:-1] + "ies"
+    return verb + "s"
