@@ -176,7 +176,9 @@ def extract_vitals(units: TranscriptUnits) -> list[Suggestion]:
             value["value_si"] = reading.value_si
             value["unit_si"] = LIMITS[reading.kind][2]
         separator = "" if units.zh else " "
-        shown = f"{labels[reading.kind]}{separator}{format_number(reading.value)} {UNIT_DISPLAY.get(reading.unit, reading.unit)}".strip()
+        unit = UNIT_DISPLAY.get(reading.unit, reading.unit)
+        unit = unit if unit.startswith(("/", "%", "°")) else f" {unit}"
+        shown = f"{labels[reading.kind]}{separator}{format_number(reading.value)}{unit}"
         suggestions.append(
             Suggestion(
                 field="vital_sign",
