@@ -19,13 +19,12 @@ from rest_framework.views import APIView
 from ai.forecasting.models import WardForecast
 from ai.forecasting.selectors import bed_plan, latest_run, may_manage, run_get, visible_wards, ward_forecast_list
 from ai.forecasting.serializers import (
-    PlanOutputSerializer,
-    RunInputSerializer,
-    RunOutputSerializer,
+    BedPlanOutputSerializer,
+    ForecastRunInputSerializer,
+    ForecastRunOutputSerializer,
     WardForecastOutputSerializer,
 )
 from ai.forecasting.services import forecast_run_request
-from hospital.core.services.access_log import access_log_record
 
 
 def _ward_forecast_data(ward, rows: list[WardForecast]) -> dict:
@@ -82,7 +81,7 @@ class PlanApi(APIView):
 
     @extend_schema(
         operation_id="forecasting_plan",
-        responses={200: PlanOutputSerializer},
+        responses={200: BedPlanOutputSerializer},
         description="The cross-ward bed plan of the latest run, day by day: lends between wards, flexible beds to "
         "open and patients left unplaced at the forecast's upper quantile, each with an explanation in the "
         "request's language. Bed managers and administrators only.",
@@ -108,7 +107,7 @@ class PlanApi(APIView):
             for day in plan.days
         ]
         night = plan.run.night if plan.run else None
-        return Response(PlanOutputSerializer({"night": night, "quantile": plan.quantile, "days": days}).data)
+        return Response(BedPlanOutputSerializer({"night": night, "quantile": plan.quantile, "days": days}).data)
 
 
 class RunApi(APIView):
@@ -116,8 +115,8 @@ class RunApi(APIView):
 
     @extend_schema(
         operation_id="forecasting_run_create",
-        request=RunInputSerializer,
-        responses={202: RunOutputSerializer, 200: RunOutputSerializer},
+        request=ForecastRunInputSerializer,
+        responses={202: ForecastRunOutputSerializer, 200: ForecastRunOutputSerializer},
         description="Run the nightly forecast of `night` (default today) now: 202 when queued, 200 with the run "
         "as it is when that night already ran or is running (the job is idempotent per night). Bed managers "
         "and administrators only.",
@@ -125,14 +124,10 @@ class RunApi(APIView):
     def post(self, request: Request):
         if not may_manage(request.user):
             raise PermissionDenied(_("Only bed managers and administrators can run the forecast."))
-        serializer = RunInputSerializer(data=request.data)
+        serializer = ForecastRunInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         run, queued = forecast_run_request(night=serializer.validated_data.get("night"), requested_by=request.user)
-        if queued:
-            access_log_record(
-                actor=request.user, action="run", object_type="forecasting.forecastrun", object_id=str(run.external_id)
-            )
-        data = RunOutputSerializer(run).data
+        data = ForecastRunOutputSerializer(run).data
         data["queued"] = queued
         return Response(data, status=status.HTTP_202_ACCEPTED if queued else status.HTTP_200_OK)
 
@@ -143,7 +138,7 @@ class RunDetailApi(APIView):
     @extend_schema(
         operation_id="forecasting_run_detail",
         parameters=[OpenApiParameter("night", date, OpenApiParameter.PATH, description="YYYY-MM-DD")],
-        responses={200: RunOutputSerializer},
+        responses={200: ForecastRunOutputSerializer},
         description="A night's run: status, stage, progress, duration and notes. Bed managers and administrators.",
     )
     def get(self, request: Request, night: str):
@@ -151,7 +146,7 @@ class RunDetailApi(APIView):
             day = date.fromisoformat(night)
         except ValueError:
             raise ValidationError({"night": [_("Enter a valid date.")]}) from None
-        return Response(RunOutputSerializer(run_get(fetched_by=request.user, night=day)).data)
+        return Response(ForecastRunOutputSerializer(run_get(fetched_by=request.user, night=day)).data)
 
 
 urlpatterns = [

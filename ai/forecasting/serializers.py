@@ -30,7 +30,7 @@ class WardForecastOutputSerializer(serializers.Serializer):
     days = WardForecastDaySerializer(many=True)
 
 
-class PlanRecommendationSerializer(serializers.Serializer):
+class BedPlanRecommendationSerializer(serializers.Serializer):
     action = serializers.ChoiceField(choices=BedPlanEntry.Action.choices)
     ward = serializers.CharField(source="ward.code", help_text="The ward over capacity.")
     to_ward = serializers.CharField(source="to_ward.code", allow_null=True, default=None)
@@ -40,18 +40,18 @@ class PlanRecommendationSerializer(serializers.Serializer):
     detail = serializers.DictField(help_text="The numbers the explanation is written from.")
 
 
-class PlanDaySerializer(serializers.Serializer):
+class BedPlanDaySerializer(serializers.Serializer):
     day = serializers.DateField()
-    recommendations = PlanRecommendationSerializer(many=True)
+    recommendations = BedPlanRecommendationSerializer(many=True)
 
 
-class PlanOutputSerializer(serializers.Serializer):
+class BedPlanOutputSerializer(serializers.Serializer):
     night = serializers.DateField(allow_null=True)
     quantile = serializers.FloatField(help_text="The forecast quantile the plan provides for.")
-    days = PlanDaySerializer(many=True)
+    days = BedPlanDaySerializer(many=True)
 
 
-class RunInputSerializer(serializers.Serializer):
+class ForecastRunInputSerializer(serializers.Serializer):
     night = serializers.DateField(required=False, help_text="YYYY-MM-DD, today or earlier. Default: today.")
 
     def validate_night(self, value):
@@ -60,7 +60,7 @@ class RunInputSerializer(serializers.Serializer):
         return value
 
 
-class RunOutputSerializer(serializers.Serializer):
+class ForecastRunOutputSerializer(serializers.Serializer):
     id = serializers.UUIDField(source="external_id")
     night = serializers.DateField()
     status = serializers.ChoiceField(choices=ForecastRun.Status.choices)

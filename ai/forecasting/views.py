@@ -32,7 +32,6 @@ from ai.forecasting.selectors import (
     ward_forecast_chart,
 )
 from ai.forecasting.services import forecast_run_request
-from hospital.core.services.access_log import access_log_record
 
 POLL_SECONDS = 3
 BOARD_DAYS = 3
@@ -80,9 +79,6 @@ def forecast_run_submit(request):
     run, queued = forecast_run_request(requested_by=request.user)
     night = date_format(run.night, "SHORT_DATE_FORMAT")
     if queued:
-        access_log_record(
-            actor=request.user, action="run", object_type="forecasting.forecastrun", object_id=str(run.external_id)
-        )
         messages.success(request, _("The forecast of %(night)s is queued; progress shows below.") % {"night": night})
     elif run.status == ForecastRun.Status.SUCCEEDED:
         messages.info(request, _("The forecast of %(night)s has already run; it is not run twice.") % {"night": night})
