@@ -34,7 +34,9 @@ def client_for(username: str, *roles: str) -> APIClient:
 
 
 def test_a_ward_forecast_has_14_days_with_both_intervals(wards):
-    response = client_for("beds.liu", "bed_manager").get(f"/api/v1/forecasting/wards/{wards['GM1'].external_id}/forecasts/")
+    response = client_for("beds.liu", "bed_manager").get(
+        f"/api/v1/forecasting/wards/{wards['GM1'].external_id}/forecasts/"
+    )
 
     assert response.status_code == 200
     body = response.json()
