@@ -5,6 +5,7 @@ forecasts of their wards). Forecasts and plans are counts per ward, not patient 
 """
 
 from datetime import date
+from typing import cast
 
 from django.urls import path
 from django.utils.translation import gettext as _
@@ -25,6 +26,7 @@ from ai.forecasting.serializers import (
     WardForecastOutputSerializer,
 )
 from ai.forecasting.services import forecast_run_request
+from hospital.core.models import User
 
 
 def _ward_forecast_data(ward, rows: list[WardForecast]) -> dict:
@@ -126,7 +128,8 @@ class RunApi(APIView):
             raise PermissionDenied(_("Only bed managers and administrators can run the forecast."))
         serializer = ForecastRunInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        run, queued = forecast_run_request(night=serializer.validated_data.get("night"), requested_by=request.user)
+        user = cast(User, request.user)  # IsAuthenticated
+        run, queued = forecast_run_request(night=serializer.validated_data.get("night"), requested_by=user)
         data = ForecastRunOutputSerializer(run).data
         data["queued"] = queued
         return Response(data, status=status.HTTP_202_ACCEPTED if queued else status.HTTP_200_OK)

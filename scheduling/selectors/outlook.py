@@ -30,7 +30,7 @@ GROUP BY b.ward_id, s.expected_discharge_on
 def planned_discharges_by_day(*, start: date, end: date) -> dict[int, dict[date, int]]:
     """{ward id: {day: stays expected to be discharged that day}} from `start` to `end` inclusive."""
     sql = _PLANNED_SQL.format(stay=BedStay._meta.db_table, bed=Bed._meta.db_table)
-    params = {
+    params: dict[str, date | str] = {
         "start": start,
         "end": end,
         "error": BedStay.EndReason.ENTERED_IN_ERROR,
