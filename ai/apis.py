@@ -71,7 +71,8 @@ class AlertEventOutputSerializer(serializers.Serializer):
 
 class RecipientSerializer(serializers.Serializer):
     role = serializers.CharField()
-    label = serializers.CharField()
+    # The serializer metaclass collects declared fields, so this never shadows Field.label at runtime.
+    label = serializers.CharField()  # type: ignore[assignment]
 
 
 class AlertOutputSerializer(serializers.Serializer):

@@ -34,7 +34,7 @@ from scheduling.models import Ward, WardAssignment
 INCOMPLETE_SHOWN_FOR = timedelta(hours=24)
 LIST_LIMIT = 200
 
-SEVERITY_RANKS = {Alert.Severity.MEDIUM: 1, Alert.Severity.HIGH: 2, Alert.Severity.CRITICAL: 3}
+SEVERITY_RANKS: dict[str, int] = {Alert.Severity.MEDIUM: 1, Alert.Severity.HIGH: 2, Alert.Severity.CRITICAL: 3}
 SEVERITY_RANK = Case(
     When(severity=Alert.Severity.CRITICAL, then=Value(3)),
     When(severity=Alert.Severity.HIGH, then=Value(2)),

@@ -78,7 +78,7 @@ def _check(new_rows: list[Observation]) -> list[Alert]:
         assert first.value_numeric is not None and second.value_numeric is not None
         allowed = allowed_difference(first.value_numeric, second.value_numeric, tolerance)
         unit_label = UNIT_LABELS.get(new.unit, new.unit)
-        detail = {
+        detail: dict[str, Any] = {
             "code": new.code,
             "display": new.display,
             "category": new.category,

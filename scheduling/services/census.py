@@ -19,6 +19,7 @@ holds exactly for every ward and every pair of consecutive days:
 """
 
 from datetime import date, datetime, time, timedelta
+from functools import partial
 
 from celery import current_app
 from django.core.exceptions import ValidationError
@@ -147,9 +148,7 @@ def census_snapshot_take(*, day: date, overwrite: bool = False) -> list[WardDail
     for row in stored:
         # robust: the census is committed by then; a broker that is down must not turn it into an error.
         transaction.on_commit(
-            lambda ward_id=row.ward_id: current_app.send_task(
-                CENSUS_CHECK_TASK, args=[ward_id, day.isoformat()], queue=ALERTS_QUEUE
-            ),
+            partial(current_app.send_task, CENSUS_CHECK_TASK, args=[row.ward_id, day.isoformat()], queue=ALERTS_QUEUE),
             robust=True,
         )
     return stored

@@ -9,7 +9,7 @@ from ai.models import Alert
 from ai.services import news2_evaluate
 from hospital.core.models import AccessLog
 from tests.ai.support import record_vitals, ward_with_inpatient
-from tests.emr.test_access_support import make_user
+from tests.emr.test_access_support import make_patient, make_user, start_inpatient
 
 pytestmark = pytest.mark.django_db
 
@@ -69,16 +69,22 @@ def test_the_attending_doctor_sees_the_alerts_of_his_patient(client, wards):
     assert "urgent ward-based response" in html
 
 
+def _inpatient_on(ward, doctor, family_name):
+    patient = make_patient(family_name, "测试")
+    return patient, start_inpatient(patient, doctor, ward)
+
+
 def test_open_alerts_come_first_most_severe_then_newest(client, wards):
     nurse = wards["nurse1"]
-    patient, encounter = wards["patient1"], wards["encounter1"]
+    ward, doctor = wards["encounter1"].ward, wards["encounter1"].attending
+    (p1, e1), (p2, e2), (p3, e3) = (_inpatient_on(ward, doctor, name) for name in ("赵", "钱", "孙"))
     older_high = news2_evaluate(
-        set_id=record_vitals(patient, nurse, encounter=encounter, respiratory_rate=25, temperature=Decimal("39.1"))
+        set_id=record_vitals(p1, nurse, encounter=e1, respiratory_rate=25, temperature=Decimal("39.1"))
     )
     newer_high = news2_evaluate(
-        set_id=record_vitals(patient, nurse, encounter=encounter, respiratory_rate=25, temperature=Decimal("39.2"))
+        set_id=record_vitals(p2, nurse, encounter=e2, respiratory_rate=25, temperature=Decimal("39.2"))
     )
-    acknowledged = news2_evaluate(set_id=record_vitals(patient, nurse, encounter=encounter, consciousness="P"))
+    acknowledged = news2_evaluate(set_id=record_vitals(p3, nurse, encounter=e3, consciousness="P"))
     client.force_login(nurse)
     client.post(
         reverse("ai:alert_acknowledge", args=[Alert.objects.get(source_id=acknowledged.external_id).external_id])
@@ -141,7 +147,7 @@ def test_acknowledge_is_post_only(client, wards):
 
 
 def test_other_roles_are_refused(client, wards):
-    client.force_login(make_user("bm.zhou", "bed_manager"))
+    client.force_login(make_user("ph.zhou", "pharmacist"))
 
     assert client.get(URL).status_code == 403
     assert client.post(reverse("ai:alert_acknowledge", args=[wards["critical"].external_id])).status_code == 403
@@ -170,17 +176,19 @@ def test_an_incomplete_set_is_listed_with_what_is_missing(client, wards):
 
 
 def test_query_count_does_not_grow_with_alerts(client, wards, django_assert_num_queries):
-    nurse, patient, encounter = wards["nurse1"], wards["patient1"], wards["encounter1"]
+    nurse, encounter = wards["nurse1"], wards["encounter1"]
     client.force_login(nurse)
     client.get(URL)  # the session and the role cache are warm from here on
 
-    # session, user, roles, alerts, incomplete sets; the access-log entry (savepoint, chain lock, previous
-    # hash, id, insert, release); the session save (savepoint, update, release)
-    with django_assert_num_queries(14) as few:
+    # session, user, roles, alerts, their histories, the wards' clinicians, the filter's wards, incomplete
+    # sets; the access-log entry (savepoint, chain lock, previous hash, id, insert, release); the session
+    # save (savepoint, update, release)
+    with django_assert_num_queries(17) as few:
         client.get(URL)
-    for _ in range(4):
-        news2_evaluate(set_id=record_vitals(patient, nurse, encounter=encounter, consciousness="V"))
-        news2_evaluate(set_id=record_vitals(patient, nurse, encounter=encounter, temperature=None))
+    for name in ("赵", "钱", "孙", "李"):
+        patient, stay = _inpatient_on(encounter.ward, encounter.attending, name)
+        news2_evaluate(set_id=record_vitals(patient, nurse, encounter=stay, consciousness="V"))
+        news2_evaluate(set_id=record_vitals(patient, nurse, encounter=stay, temperature=None))
     with django_assert_num_queries(len(few.captured_queries)):
         html = client.get(URL).content.decode()
 

@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from ai.models import Alert, News2Score, Spo2Scale2Order
-from ai.services import alert_acknowledge, critical_lab_evaluate, news2_evaluate, spo2_scale2_order
+from ai.services import alert_acknowledge, alert_resolve, critical_lab_evaluate, news2_evaluate, spo2_scale2_order
 from emr.services.observations import lab_result_record
 from hospital.core.models import AccessLog
 from tests.ai.support import record_vitals, ward_with_inpatient
@@ -217,7 +217,7 @@ def test_only_clinicians_acknowledge_and_never_a_resolved_alert(inpatient):
 
     with pytest.raises(PermissionDenied):
         alert_acknowledge(alert=alert, user=make_user("bm.zhou", "bed_manager"))
-    Alert.objects.filter(pk=alert.pk).update(status="resolved")
+    alert_resolve(alert=alert, user=inpatient["doctor"], note="Reviewed at the bedside; stable.")
     with pytest.raises(ValidationError):
         alert_acknowledge(alert=alert, user=inpatient["nurse"])
 
@@ -232,5 +232,12 @@ def test_the_database_refuses_a_second_alert_for_the_same_source(inpatient):
 
     with pytest.raises(IntegrityError), transaction.atomic():
         Alert.objects.create(
-            kind=alert.kind, patient=alert.patient, severity="high", title="again", source_id=alert.source_id
+            kind=alert.kind,
+            patient=alert.patient,
+            severity="high",
+            title="again",
+            source_id=alert.source_id,
+            dedup_key="another condition",
+            first_seen_at=alert.first_seen_at,
+            last_seen_at=alert.last_seen_at,
         )

@@ -50,7 +50,7 @@ def test_nothing_is_enqueued_when_the_vitals_are_refused(db, django_capture_on_c
     assert callbacks == []
 
 
-def test_recording_vitals_enqueues_one_evaluation_after_commit(db, django_capture_on_commit_callbacks, monkeypatch):
+def test_recording_vitals_enqueues_its_evaluations_after_commit(db, django_capture_on_commit_callbacks, monkeypatch):
     _ward, _doctor, nurse, patient, encounter = ward_with_inpatient()
     sent = []
     monkeypatch.setattr(app, "send_task", lambda name, **options: sent.append((name, options)))
@@ -58,7 +58,10 @@ def test_recording_vitals_enqueues_one_evaluation_after_commit(db, django_captur
     with django_capture_on_commit_callbacks(execute=True):
         set_id = record_vitals(patient, nurse, encounter=encounter)
 
-    assert sent == [("ai.tasks.news2_evaluate_task", {"args": [str(set_id)], "queue": "alerts"})]
+    assert sent == [
+        (f"ai.tasks.{name}", {"args": [str(set_id)], "queue": "alerts"})
+        for name in ("news2_evaluate_task", "conflict_check_task", "drift_evaluate_task")
+    ]
 
 
 @pytest.mark.worker
