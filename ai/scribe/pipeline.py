@@ -36,8 +36,13 @@ logger = logging.getLogger(__name__)
 READY, FAILED, SKIPPED, SUPERSEDED = "ready", "failed", "skipped", "superseded"
 
 
-class NoSpeech(Exception):
-    """Transcription finished but recognised no words."""
+class Refused(Exception):
+    """The job cannot be done, for a reason a clinician can act on (`code`, `reason`)."""
+
+    def __init__(self, code: str, reason: str):
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
 
 
 class ProgressReporter:
@@ -71,7 +76,7 @@ def _hotwords(job: ScribeJob, vocabulary) -> list[str]:
 
 
 def _transcribe(job: ScribeJob, claim: Claim, vocabulary, timings: dict[str, float]) -> tuple[types.Transcript, list]:
-    from ai.scribe.engine.asr import transcribe
+    from ai.scribe.engine.asr import UnsupportedLanguage, transcribe
     from ai.scribe.engine.audio import load_audio
 
     started = time.monotonic()
@@ -83,26 +88,32 @@ def _transcribe(job: ScribeJob, claim: Claim, vocabulary, timings: dict[str, flo
     hotwords = _hotwords(job, vocabulary)
     timings["vocabulary"] = time.monotonic() - started
     started = time.monotonic()
-    transcript = transcribe(
-        audio,
-        model=conf.whisper_model(job.language),
-        language=job.language,
-        hotwords=hotwords,
-        compute_type=conf.whisper_compute_type(),
-        threads=conf.whisper_threads(),
-        beam_size=conf.whisper_beam_size(),
-        vad=True,
-        progress=ProgressReporter(claim),
-    )
+    try:
+        transcript = transcribe(
+            audio,
+            model=conf.whisper_model(job.language),
+            language=job.language,
+            hotwords=hotwords,
+            compute_type=conf.whisper_compute_type(),
+            threads=conf.whisper_threads(),
+            beam_size=conf.whisper_beam_size(),
+            vad=True,
+            progress=ProgressReporter(claim),
+        )
+    except UnsupportedLanguage as exc:
+        logger.warning("scribe job %s: %s", job.pk, exc)
+        raise Refused(
+            "language", _("The speech model for this language is not installed. Ask the administrator.")
+        ) from exc
     timings["transcribe"] = time.monotonic() - started
     if not transcript.text.strip():
-        raise NoSpeech
+        raise Refused("no_speech", _("No speech was recognised in the recording. Record again closer to the speakers."))
     return transcript, hotwords
 
 
 def _process(job: ScribeJob, claim: Claim) -> tuple[types.ScribeResult, list | None]:
     from ai.scribe.engine.extract import extract
-    from ai.scribe.engine.summary import summarise
+    from ai.scribe.engine.llm import summarise_with_llm
     from ai.scribe.engine.vocabulary import Vocabulary
 
     timings: dict[str, float] = {}
@@ -119,12 +130,13 @@ def _process(job: ScribeJob, claim: Claim) -> tuple[types.ScribeResult, list | N
     suggestions = extract(transcript, vocabulary=vocabulary)
     timings["extract"] = time.monotonic() - started
     started = time.monotonic()
-    summary = summarise(suggestions, language=job.language)
+    # The template summary of the fields; a hospital LLM (SCRIBE_LLM_URL, off by default) may rewrite it.
+    summary = summarise_with_llm(suggestions, language=job.language, vocabulary=vocabulary)
     timings["summary"] = time.monotonic() - started
-    summary_model = getattr(summarise, "model_name", "") or "rules"
     result = types.ScribeResult(
-        transcript=transcript, suggestions=suggestions, summary=summary, summary_model=summary_model, timings=timings
-    )
+        transcript=transcript, suggestions=suggestions, summary=summary.summary, summary_model=summary.model,
+        timings=timings,
+    )  # fmt: skip
     return result, hotwords
 
 
@@ -156,8 +168,8 @@ def _run_claimed(job: ScribeJob, claim: Claim) -> str:
         return SUPERSEDED
     except types.AudioError as exc:
         return _fail(claim, exc.code, exc.message)
-    except NoSpeech:
-        return _fail(claim, "no_speech", _("No speech was recognised in the recording. Record again closer to the speakers."))
+    except Refused as exc:
+        return _fail(claim, exc.code, exc.reason)
     except storage.AudioDecryptionError:
         logger.exception("scribe job %s: the stored recording does not decrypt", job.pk)
         return _fail(claim, "unreadable", _("The stored recording could not be opened. Upload it again."))
@@ -179,4 +191,7 @@ def _run_claimed(job: ScribeJob, claim: Claim) -> str:
 
 
 def _generic_reason() -> str:
-    return _("The scribe could not process this recording because of an internal error. Try again, or write the note by hand.")
+    return _(
+        "The scribe could not process this recording because of an internal error. "
+        "Try again, or write the note by hand."
+    )  # fmt: skip

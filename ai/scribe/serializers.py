@@ -92,7 +92,8 @@ class ScribeJobOutputSerializer(ScribeJobStatusOutputSerializer):
     patient = serializers.UUIDField(source="patient.external_id")
     clinician = ScribeUserRefSerializer()
     language = serializers.ChoiceField(choices=ScribeJob.Language.choices)
-    source = serializers.ChoiceField(choices=ScribeJob.Source.choices)
+    # The metaclass turns this into a declared field; the stubs see it as overriding Field.source.
+    source = serializers.ChoiceField(choices=ScribeJob.Source.choices)  # type: ignore[assignment]
     audio = ScribeAudioOutputSerializer(source="*", allow_null=True)
     transcript = serializers.CharField(source="transcript_text")
     segments = ScribeSegmentOutputSerializer(many=True, source="transcript_segments")
@@ -114,7 +115,7 @@ class ScribeJobOutputSerializer(ScribeJobStatusOutputSerializer):
     @extend_schema_field(ScribeSuggestionOutputSerializer(many=True))
     def get_suggestions(self, job: ScribeJob) -> list:
         rows = self.context.get("suggestions", [])
-        return ScribeSuggestionOutputSerializer(rows, many=True, context={"transcript": job.transcript_text}).data
+        return list(ScribeSuggestionOutputSerializer(rows, many=True, context={"transcript": job.transcript_text}).data)
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
@@ -130,7 +131,7 @@ class ScribeJobCreatedOutputSerializer(ScribeJobStatusOutputSerializer):
 class ScribeAudioJobInputSerializer(serializers.Serializer):
     encounter = serializers.UUIDField(help_text="External id of the encounter the consultation belongs to.")
     language = serializers.ChoiceField(choices=ScribeJob.Language.choices, default="en")
-    source = serializers.ChoiceField(choices=RECORDING_SOURCES, default=ScribeJob.Source.UPLOAD)
+    source = serializers.ChoiceField(choices=RECORDING_SOURCES, default=ScribeJob.Source.UPLOAD)  # type: ignore[assignment]
     audio = serializers.FileField(
         allow_empty_file=True,
         help_text="The recording (WAV, MP3, OGG, WebM, M4A...). Its size is limited by SCRIBE_MAX_UPLOAD_MB.",

@@ -15,6 +15,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import partial
+from typing import Any
 
 from celery import current_app
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -221,8 +223,11 @@ def scribe_job_transcript(job: ScribeJob) -> types.Transcript:
     """The job's stored transcript as the engine's Transcript (for a ready transcript or a re-run)."""
     segments = [
         types.Segment(
-            start=float(s.get("start", 0.0)), end=float(s.get("end", 0.0)), text=s.get("text", ""),
-            speaker=s.get("speaker", "unknown"), char_start=int(s.get("char_start", 0)),
+            start=float(s.get("start", 0.0)),
+            end=float(s.get("end", 0.0)),
+            text=s.get("text", ""),
+            speaker=s.get("speaker", "unknown"),
+            char_start=int(s.get("char_start", 0)),
             char_end=int(s.get("char_end", 0)),
         )  # fmt: skip
         for s in job.transcript_segments or []
@@ -340,7 +345,7 @@ def scribe_job_complete(*, claim: Claim, result: types.ScribeResult, hotwords: l
         job.asr_model_version = transcript.model_version[:100]
     if hotwords is not None:
         job.hotwords = ", ".join(hotwords)
-    rows = []
+    rows: list[ScribeSuggestion] = []
     for suggestion in result.suggestions:
         if suggestion.field not in types.FIELDS:
             logger.warning("scribe job %s: dropped a suggestion of unknown field %r", job.pk, suggestion.field)
@@ -389,7 +394,9 @@ def scribe_job_may_review(*, job: ScribeJob, user: User) -> bool:
 
 def _require_reviewer(job: ScribeJob, user: User) -> None:
     if not scribe_job_may_review(job=job, user=user):
-        raise PermissionDenied(_("Only the clinician who made this scribe job or a doctor of the care team may review it."))
+        raise PermissionDenied(
+            _("Only the clinician who made this scribe job or a doctor of the care team may review it.")
+        )
 
 
 def _default_note_type(encounter: Encounter) -> str:
@@ -422,7 +429,7 @@ def _numbers(text: str) -> list[Decimal]:
     return [Decimal(match.replace(",", ".")) for match in _NUMBER.findall(text or "")]
 
 
-def vital_readings(suggestion: ScribeSuggestion) -> dict[str, Decimal]:
+def vital_readings(suggestion: ScribeSuggestion) -> dict[str, Any]:
     """The vital_signs_record() arguments of a vital-sign suggestion (the clinician's edit wins).
 
     A value {"kind", "value", "unit"} with an EMR vital kind, or kind "blood_pressure" with "150/90"
@@ -438,7 +445,7 @@ def vital_readings(suggestion: ScribeSuggestion) -> dict[str, Decimal]:
         numbers = [Decimal(str(value["value"].get(k))) for k in ("systolic", "diastolic") if value["value"].get(k)]
     else:
         numbers = _numbers(str(value.get("value", "")))
-    readings: dict[str, Decimal] = {}
+    readings: dict[str, Any] = {}
     if kind in _BP_KINDS or (kind == "systolic_bp" and len(numbers) >= 2):
         if len(numbers) >= 2:
             readings = {"systolic_bp": numbers[0], "diastolic_bp": numbers[1]}
@@ -477,8 +484,10 @@ def scribe_suggestion_decide(
     (PermissionDenied); the job is ready; an edit has text. One "write" access-log entry.
     """
     # Lock order everywhere: job, then its suggestions (scribe_note_fill updates them under the job's lock).
-    job = ScribeJob.objects.select_for_update(of=("self",)).select_related("patient", "encounter", "note").get(
-        pk=suggestion.job_id
+    job = (
+        ScribeJob.objects.select_for_update(of=("self",))
+        .select_related("patient", "encounter", "note")
+        .get(pk=suggestion.job_id)
     )
     suggestion = ScribeSuggestion.objects.select_for_update().get(pk=suggestion.pk)
     _require_reviewer(job, decided_by)
@@ -559,11 +568,15 @@ def scribe_note_fill(*, job: ScribeJob, filled_by: User) -> ClinicalNote:
     Guarantees: reviewer only (PermissionDenied); the job is ready and something is accepted
     (ValidationError); all of it or nothing is written. One "write" access-log entry for the job.
     """
-    job = ScribeJob.objects.select_for_update(of=("self",)).select_related("patient", "encounter", "note").get(pk=job.pk)
+    job = (
+        ScribeJob.objects.select_for_update(of=("self",)).select_related("patient", "encounter", "note").get(pk=job.pk)
+    )
     _require_reviewer(job, filled_by)
     if job.status != ScribeJob.Status.READY:
         raise ValidationError({"non_field_errors": [_("The scribe job is not ready for review.")]})
-    items = list(job.suggestions.filter(decision__in=ScribeSuggestion.KEPT, filled_at__isnull=True).order_by("position"))
+    items = list(
+        job.suggestions.filter(decision__in=ScribeSuggestion.KEPT, filled_at__isnull=True).order_by("position")
+    )
     if not items:
         raise ValidationError({"non_field_errors": [_("Accept or edit at least one suggested item first.")]})
     note = _draft_note(job, filled_by)
@@ -648,7 +661,7 @@ def scribe_audio_purge(*, now: datetime | None = None) -> int:
             job.audio_deleted_at = now
             job.save(update_fields=["audio_path", "audio_deleted_at", "updated_at"])
             _log(None, "delete", job, {"audio": "purged", "retention_days": conf.audio_retention_days()})
-            transaction.on_commit(lambda name=name: storage.audio_delete(name))
+            transaction.on_commit(partial(storage.audio_delete, name))
         purged += 1
     known = set(ScribeJob.objects.exclude(audio_path="").values_list("audio_path", flat=True))
     for path in storage.audio_orphans(known=known, older_than_seconds=ORPHAN_SECONDS):

@@ -13,9 +13,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -141,7 +140,7 @@ def _job_or_refusal(request, external_id: uuid.UUID) -> tuple[ScribeJob, None] |
 
 
 def _read_log(request, job: ScribeJob, view: str) -> None:
-    detail = {"view": view, "status": job.status}
+    detail: dict[str, object] = {"view": view, "status": job.status}
     if getattr(job.patient, "via_break_glass", False):
         detail["break_glass"] = True
     access_log_record(

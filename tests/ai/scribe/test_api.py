@@ -76,11 +76,11 @@ def test_a_doctor_posts_a_transcript_and_follows_the_job(api_client, team):
 def test_plain_text_and_bad_transcripts(api_client, team):
     doctor, *_rest, encounter = team
     client = _client(api_client, doctor)
-    ok = client.post(JOBS, {"encounter": str(encounter.external_id), "text": "Doctor: hi\nPatient: hello"}, format="json")
-    assert ok.status_code == 202
-    both = client.post(
-        JOBS, {"encounter": str(encounter.external_id), "text": "x", "turns": []}, format="json"
+    ok = client.post(
+        JOBS, {"encounter": str(encounter.external_id), "text": "Doctor: hi\nPatient: hello"}, format="json"
     )
+    assert ok.status_code == 202
+    both = client.post(JOBS, {"encounter": str(encounter.external_id), "text": "x", "turns": []}, format="json")
     assert both.status_code == 400 and "turns" in both.data["error"]["fields"]
     speaker = client.post(
         JOBS, {"encounter": str(encounter.external_id), "turns": [{"speaker": "nurse", "text": "x"}]}, format="json"
@@ -104,7 +104,12 @@ def test_a_recording_is_stored_encrypted_and_queued(api_client, team, audio_dir)
 
     assert created.status_code == 202, created.data
     job = ScribeJob.objects.get(external_id=created.data["external_id"])
-    assert (job.source, job.language, job.audio_bytes, job.audio_content_type) == ("upload", "zh", len(WAV), "audio/wav")
+    assert (job.source, job.language, job.audio_bytes, job.audio_content_type) == (
+        "upload",
+        "zh",
+        len(WAV),
+        "audio/wav",
+    )
     stored = (audio_dir / job.audio_path).read_bytes()
     assert b"RIFF" not in stored and b"WAVE" not in stored
     detail = client.get(created.data["url"]).data

@@ -37,11 +37,21 @@ def _ready(job: ScribeJob, suggestions=None) -> ScribeJob:
             suggestions=suggestions
             or [
                 suggestion("chief_complaint", "Chest pain for two days", text, "chest pain for two days"),
-                suggestion("diagnosis", "Angina", text, "chest pain", uncertain=True, value={
-                    "code": "I20.9", "title": "Angina pectoris, unspecified", "candidates": [
-                        {"code": "I20.9", "title": "Angina pectoris, unspecified", "confidence": 0.6},
-                        {"code": "R07.4", "title": "Chest pain, unspecified", "confidence": 0.3},
-                    ]}),
+                suggestion(
+                    "diagnosis",
+                    "Angina",
+                    text,
+                    "chest pain",
+                    uncertain=True,
+                    value={
+                        "code": "I20.9",
+                        "title": "Angina pectoris, unspecified",
+                        "candidates": [
+                            {"code": "I20.9", "title": "Angina pectoris, unspecified", "confidence": 0.6},
+                            {"code": "R07.4", "title": "Chest pain, unspecified", "confidence": 0.3},
+                        ],
+                    },
+                ),
                 suggestion("allergy", "penicillin", text, "allergic to penicillin", negated=False, family=True),
             ],  # fmt: skip
             summary="Chest pain for two days.",
@@ -80,7 +90,7 @@ def test_an_upload_starts_a_job_and_opens_its_live_status(client, team, audio_di
     assert response.status_code == 302 and response["Location"] == f"/scribe/{job.external_id}/"
     assert (audio_dir / job.audio_path).exists()
     page = client.get(response["Location"]).content.decode()
-    assert 'data-status="queued"' in page and "hx-trigger=\"every 2s\"" in page
+    assert 'data-status="queued"' in page and 'hx-trigger="every 2s"' in page
     job.status, job.progress = "transcribing", 42
     job.save()
     status = client.get(f"/scribe/{job.external_id}/status/", HTTP_HX_REQUEST="true")

@@ -29,21 +29,36 @@ def _result(job: ScribeJob) -> types.ScribeResult:
         suggestions=[
             suggestion("chief_complaint", "Chest pain for two days", text, "chest pain for two days", confidence=0.92),
             suggestion(
-                "medication", "aspirin 100 mg oral daily", text, "Aspirin 100 milligrams daily",
-                value={"name": "aspirin", "dose": "100", "unit": "mg", "frequency": "daily"}, model_version="1",
+                "medication",
+                "aspirin 100 mg oral daily",
+                text,
+                "Aspirin 100 milligrams daily",
+                value={"name": "aspirin", "dose": "100", "unit": "mg", "frequency": "daily"},
+                model_version="1",
             ),
             suggestion("allergy", "penicillin", text, "allergic to penicillin", value={"substance": "penicillin"}),
             suggestion(
-                "vital_sign", "Blood pressure 150/90 mmHg", text, "150 over 90",
+                "vital_sign",
+                "Blood pressure 150/90 mmHg",
+                text,
+                "150 over 90",
                 value={"kind": "blood_pressure", "value": "150/90", "unit": "mmHg"},
             ),
             suggestion(
-                "diagnosis", "Angina pectoris", text, "chest pain",
-                value={"code": "I20.9", "title": "Angina pectoris, unspecified", "candidates": [
-                    {"code": "I20.9", "title": "Angina pectoris, unspecified", "confidence": 0.6},
-                    {"code": "R07.4", "title": "Chest pain, unspecified", "confidence": 0.3},
-                    {"code": "I21.9", "title": "Acute myocardial infarction, unspecified", "confidence": 0.1},
-                ]}, uncertain=True,
+                "diagnosis",
+                "Angina pectoris",
+                text,
+                "chest pain",
+                value={
+                    "code": "I20.9",
+                    "title": "Angina pectoris, unspecified",
+                    "candidates": [
+                        {"code": "I20.9", "title": "Angina pectoris, unspecified", "confidence": 0.6},
+                        {"code": "R07.4", "title": "Chest pain, unspecified", "confidence": 0.3},
+                        {"code": "I21.9", "title": "Acute myocardial infarction, unspecified", "confidence": 0.1},
+                    ],
+                },
+                uncertain=True,
             ),
         ],  # fmt: skip
         summary="Chest pain for two days.",
@@ -107,7 +122,9 @@ def test_audio_over_the_limit_is_refused_before_anything_is_stored(team, setting
 def test_audio_is_stored_encrypted_and_the_file_goes_if_the_row_does_not(team, settings, tmp_path, monkeypatch):
     doctor, *_rest, encounter = team
     settings.SCRIBE_AUDIO_DIR = str(tmp_path)
-    job = services.scribe_job_create_from_audio(encounter=encounter, clinician=doctor, data=b"RIFF....WAVE", language="en")
+    job = services.scribe_job_create_from_audio(
+        encounter=encounter, clinician=doctor, data=b"RIFF....WAVE", language="en"
+    )
     assert job.audio_sha256 and job.audio_bytes == 12 and (tmp_path / job.audio_path).exists()
 
     def broken(*args, **kwargs):
@@ -298,5 +315,7 @@ def test_negated_uncertain_and_family_items_read_as_such_in_the_note(team):
     assert services.note_line(row) == "Family history: diabetes (mother)"
     row = ScribeSuggestion(job=job, field_name="assessment", text="angina", uncertain=True)
     assert services.note_line(row) == "angina (uncertain)"
-    row = ScribeSuggestion(job=job, field_name="assessment", text="x", uncertain=True, decision="edited", edited_text="y")
+    row = ScribeSuggestion(
+        job=job, field_name="assessment", text="x", uncertain=True, decision="edited", edited_text="y"
+    )
     assert services.note_line(row) == "y"

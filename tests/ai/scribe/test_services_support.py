@@ -46,10 +46,8 @@ def transcript_job(encounter, doctor, turns=TURNS, language="en") -> ScribeJob:
 def suggestion(field, text, transcript: str, phrase: str, **kwargs) -> types.Suggestion:
     """A Suggestion whose span is where `phrase` is in `transcript`."""
     start = transcript.index(phrase)
-    return types.Suggestion(
-        field=field, text=text, span_start=start, span_end=start + len(phrase), confidence=kwargs.pop("confidence", 0.9),
-        **kwargs,
-    )  # fmt: skip
+    confidence = kwargs.pop("confidence", 0.9)
+    return types.Suggestion(field, text, start, start + len(phrase), confidence, **kwargs)
 
 
 def espeak_wav(path: Path, text: str = DICTATION, *, speed: int = 160, voice: str = "en-us") -> Path:
