@@ -48,15 +48,15 @@ def drift_lookback_hours() -> int:
 
 
 def drift_baseline_readings() -> int:
-    return int(getattr(settings, "ALERT_DRIFT_BASELINE_READINGS", 4))
+    return int(getattr(settings, "ALERT_DRIFT_BASELINE_READINGS", 6))
 
 
 def drift_threshold() -> float:
-    return float(getattr(settings, "ALERT_DRIFT_THRESHOLD", 5.0))
+    return float(getattr(settings, "ALERT_DRIFT_THRESHOLD", 6.0))
 
 
 def drift_allowance() -> float:
-    return float(getattr(settings, "ALERT_DRIFT_ALLOWANCE", 0.5))
+    return float(getattr(settings, "ALERT_DRIFT_ALLOWANCE", 1.0))
 
 
 def drift_clip() -> float:
