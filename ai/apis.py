@@ -11,7 +11,7 @@ POST  <id>/resolve/           resolve it {"note", "accepted": observation extern
 from typing import Any
 
 from django.urls import path
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import exceptions, serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -39,20 +39,20 @@ NO_INBOX_403 = OpenApiResponse(description="The user's role has no alert inbox (
 NOT_FOUND_404 = OpenApiResponse(description="No alert with this id in the user's inbox.")
 
 
-class _PatientRefSerializer(serializers.Serializer):
+class AlertPatientRefSerializer(serializers.Serializer):
     external_id = serializers.UUIDField()
     mrn = serializers.CharField()
     full_name = serializers.CharField()
 
 
-class _WardRefSerializer(serializers.Serializer):
+class AlertWardRefSerializer(serializers.Serializer):
     external_id = serializers.UUIDField()
     code = serializers.CharField()
     name_en = serializers.CharField()
     name_zh = serializers.CharField()
 
 
-class _UserRefSerializer(serializers.Serializer):
+class AlertUserRefSerializer(serializers.Serializer):
     external_id = serializers.UUIDField()
     username = serializers.CharField()
     name = serializers.CharField(source="__str__")
@@ -60,7 +60,7 @@ class _UserRefSerializer(serializers.Serializer):
 
 class AlertEventOutputSerializer(serializers.Serializer):
     action = serializers.CharField(help_text="raised, repeated, escalated, acknowledged, assigned or resolved.")
-    actor = _UserRefSerializer(allow_null=True, help_text="Who; null for the evaluation tasks.")
+    actor = AlertUserRefSerializer(allow_null=True, help_text="Who; null for the evaluation tasks.")
     from_status = serializers.CharField(help_text="The alert's status before; empty when it was raised.")
     to_status = serializers.CharField()
     severity = serializers.CharField()
@@ -69,7 +69,7 @@ class AlertEventOutputSerializer(serializers.Serializer):
     at = serializers.DateTimeField(source="created_at")
 
 
-class RecipientSerializer(serializers.Serializer):
+class AlertRecipientSerializer(serializers.Serializer):
     role = serializers.CharField()
     # The serializer metaclass collects declared fields, so this never shadows Field.label at runtime.
     label = serializers.CharField()  # type: ignore[assignment]
@@ -84,19 +84,19 @@ class AlertOutputSerializer(serializers.Serializer):
     title = serializers.SerializerMethodField(help_text="The headline in the request's language.")
     summary = serializers.SerializerMethodField(help_text="What the alert asks of its reader, in that language.")
     recipients = serializers.SerializerMethodField(help_text="Whom a NEWS2 escalation goes to (RCP chart 3).")
-    patient = _PatientRefSerializer(allow_null=True, help_text="Null for census alerts, which are about a ward.")
-    ward = _WardRefSerializer(allow_null=True)
+    patient = AlertPatientRefSerializer(allow_null=True, help_text="Null for census alerts, which are about a ward.")
+    ward = AlertWardRefSerializer(allow_null=True)
     encounter = serializers.UUIDField(source="encounter.external_id", allow_null=True, default=None)
     detail = serializers.JSONField(help_text="The data behind the alert; its keys depend on the kind.")
     occurrences = serializers.IntegerField(help_text="How often the condition was seen; repeats are merged.")
     first_seen_at = serializers.DateTimeField()
     last_seen_at = serializers.DateTimeField()
     created_at = serializers.DateTimeField()
-    acknowledged_by = _UserRefSerializer(allow_null=True)
+    acknowledged_by = AlertUserRefSerializer(allow_null=True)
     acknowledged_at = serializers.DateTimeField(allow_null=True)
-    assigned_to = _UserRefSerializer(allow_null=True)
+    assigned_to = AlertUserRefSerializer(allow_null=True)
     assigned_at = serializers.DateTimeField(allow_null=True)
-    resolved_by = _UserRefSerializer(allow_null=True)
+    resolved_by = AlertUserRefSerializer(allow_null=True)
     resolved_at = serializers.DateTimeField(allow_null=True)
     resolution_note = serializers.CharField()
     resolution = serializers.JSONField(help_text="For conflicting data: the accepted and the rejected reading.")
@@ -108,6 +108,7 @@ class AlertOutputSerializer(serializers.Serializer):
     def get_summary(self, alert: Alert) -> str:
         return alert_summary(kind=alert.kind, detail=alert.detail or {})
 
+    @extend_schema_field(AlertRecipientSerializer(many=True))
     def get_recipients(self, alert: Alert) -> list[dict[str, Any]]:
         escalation = news2_escalation((alert.detail or {}).get("risk")) if alert.kind == Alert.Kind.NEWS2 else None
         if escalation is None:
@@ -168,12 +169,12 @@ class AlertListApi(APIView):
 class AlertCountApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    class CountOutputSerializer(serializers.Serializer):
+    class AlertCountOutputSerializer(serializers.Serializer):
         open = serializers.IntegerField()
 
     @extend_schema(
         operation_id="alerts_count",
-        responses={200: CountOutputSerializer},
+        responses={200: AlertCountOutputSerializer},
         description="How many open alerts the user's inbox holds (0 for users without one). Counts only; "
         "not access-logged.",
     )
@@ -222,7 +223,7 @@ class AlertAcknowledgeApi(APIView):
 class AlertAssignApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    class AssignInputSerializer(serializers.Serializer):
+    class AlertAssignInputSerializer(serializers.Serializer):
         assignee = serializers.SlugRelatedField(
             slug_field="external_id",
             queryset=User.objects.filter(is_active=True),
@@ -232,7 +233,7 @@ class AlertAssignApi(APIView):
 
     @extend_schema(
         operation_id="alerts_assign",
-        request=AssignInputSerializer,
+        request=AlertAssignInputSerializer,
         responses={
             200: AlertOutputSerializer,
             400: OpenApiResponse(description="Not a clinician of the ward or care team, or the alert is resolved."),
@@ -244,7 +245,7 @@ class AlertAssignApi(APIView):
     def post(self, request, external_id):
         _check_inbox(request.user)
         alert = alert_get_for_user(user=request.user, external_id=external_id)
-        serializer = self.AssignInputSerializer(data=request.data)
+        serializer = self.AlertAssignInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         alert = alert_assign(alert=alert, user=request.user, **serializer.validated_data)
         return _reloaded(request, alert)
@@ -253,7 +254,7 @@ class AlertAssignApi(APIView):
 class AlertResolveApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    class ResolveInputSerializer(serializers.Serializer):
+    class AlertResolveInputSerializer(serializers.Serializer):
         note = serializers.CharField(
             max_length=2000, help_text="How the alert was resolved (for conflicting data: why)."
         )
@@ -266,7 +267,7 @@ class AlertResolveApi(APIView):
 
     @extend_schema(
         operation_id="alerts_resolve",
-        request=ResolveInputSerializer,
+        request=AlertResolveInputSerializer,
         responses={
             200: AlertOutputSerializer,
             400: OpenApiResponse(description="No note, no (or a foreign) reading chosen, or already resolved."),
@@ -279,7 +280,7 @@ class AlertResolveApi(APIView):
     def post(self, request, external_id):
         _check_inbox(request.user)
         alert = alert_get_for_user(user=request.user, external_id=external_id)
-        serializer = self.ResolveInputSerializer(data=request.data)
+        serializer = self.AlertResolveInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         accepted = serializer.validated_data["accepted"]
         alert = alert_resolve(
