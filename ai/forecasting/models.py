@@ -8,6 +8,7 @@ the plan and the registry change of one run commit together, so a page never see
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from hospital.core.models import BaseModel
@@ -46,7 +47,9 @@ class ForecastRun(BaseModel):
     duration_seconds = models.FloatField(_("duration (s)"), null=True, blank=True)
     stage_seconds = models.JSONField(_("seconds per stage"), default=dict, blank=True)
     options = models.JSONField(_("options"), default=dict, blank=True)
-    notes = models.JSONField(_("notes"), default=list, blank=True)
+    notes = models.JSONField(
+        _("notes"), default=list, blank=True, help_text=_("What the run noticed, as codes with their numbers.")
+    )
     error = models.TextField(_("error"), blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     requested_by = models.ForeignKey(
@@ -83,6 +86,37 @@ class ForecastRun(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.night} {self.status}"
+
+    @property
+    def note_texts(self) -> list[str]:
+        """The notes in the reader's language (they are stored as codes with their numbers)."""
+        return [run_note_text(note) for note in self.notes or []]
+
+
+def run_note_text(note: dict) -> str:
+    """One run note in words: wards left without a forecast or given a baseline, a failed training."""
+    code = note.get("code")
+    if code == "no_history":
+        return gettext("%(ward)s: no census history, no forecast.") % note
+    if code == "short_history":
+        return f"{note['ward']}: {short_history_text(note['days'], note['minimum'], note['model'])}"
+    if code == "training_failed" and note.get("version"):
+        return (
+            gettext(
+                "Training %(model)s failed; the previous model, version %(version)s (%(serving)s), keeps serving "
+                "and made the forecasts."
+            )
+            % note
+        )
+    if code == "training_failed":
+        return gettext("Training %(model)s failed; the forecasts come from the %(baseline)s baseline.") % note
+    return str(note.get("text", note))
+
+
+def short_history_text(days: int, minimum: int, model: str) -> str:
+    return gettext(
+        "%(days)s days of history, under the %(minimum)s a trained model needs: forecast by the %(model)s baseline."
+    ) % {"days": days, "minimum": minimum, "model": model}
 
 
 class ForecastModel(BaseModel):
@@ -173,7 +207,8 @@ class WardForecast(BaseModel):
     """A ward's forecast midnight census for one day, made by a run: the mean and the quantiles.
 
     q025..q975 bound the 95 % interval, q10..q90 the 80 % one. `model_name` is the model that made it
-    (the serving model, or a baseline for a ward whose history is too short, with the reason in `note`).
+    (the serving model, or a baseline for a ward whose history is too short: `history_days` then says how
+    short, and `note` says why in the reader's language).
     """
 
     run = models.ForeignKey(ForecastRun, on_delete=models.CASCADE, related_name="forecasts")
@@ -190,7 +225,13 @@ class WardForecast(BaseModel):
     q90 = models.FloatField(_("90 % quantile"))
     q975 = models.FloatField(_("97.5 % quantile"))
     capacity = models.PositiveIntegerField(_("capacity"))
-    note = models.CharField(_("note"), max_length=300, blank=True)
+    history_days = models.PositiveIntegerField(
+        _("days of history"),
+        null=True,
+        blank=True,
+        help_text=_("Set when a baseline made the forecast because the ward's history is too short."),
+    )
+    min_history_days = models.PositiveIntegerField(_("days a trained model needs"), null=True, blank=True)
 
     class Meta(BaseModel.Meta):
         ordering = ["ward_id", "target_date"]
@@ -218,6 +259,13 @@ class WardForecast(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.ward_id} {self.target_date}: {self.mean:.1f}"
+
+    @property
+    def note(self) -> str:
+        """Why a baseline made this forecast, in the reader's language; "" for the serving model's."""
+        if self.history_days is None or self.min_history_days is None:
+            return ""
+        return short_history_text(self.history_days, self.min_history_days, self.model_name)
 
 
 class BedPlanEntry(BaseModel):

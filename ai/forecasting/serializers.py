@@ -70,7 +70,9 @@ class ForecastRunOutputSerializer(serializers.Serializer):
     finished_at = serializers.DateTimeField(allow_null=True)
     duration_seconds = serializers.FloatField(allow_null=True)
     stage_seconds = serializers.DictField(child=serializers.FloatField())
-    notes = serializers.ListField(child=serializers.CharField())
+    notes = serializers.ListField(
+        source="note_texts", child=serializers.CharField(), help_text="In the request's language."
+    )
     error = serializers.CharField(allow_blank=True)
     model = serializers.CharField(source="model.model_name", allow_null=True, default=None)
     model_version = serializers.IntegerField(source="model.version", allow_null=True, default=None)

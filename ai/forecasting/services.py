@@ -21,7 +21,6 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from ai.forecasting import conf
 from ai.forecasting.models import BedPlanEntry, ForecastModel, ForecastRun, WardForecast
@@ -156,11 +155,12 @@ class _Progress:
 class _Outcome:
     """What the job computed, written in one transaction at the end."""
 
-    forecasts: list[tuple[WardHistory, Forecast, str]] = field(default_factory=list)  # (ward, forecast, note)
+    # (ward, forecast, (history days, minimum) when a baseline stands in for a short history)
+    forecasts: list[tuple[WardHistory, Forecast, tuple[int, int] | None]] = field(default_factory=list)
     trained: dict[str, Any] | None = None  # the new serving model's registry fields
     failed: dict[str, Any] | None = None  # a failed training's registry fields
     served_by: ForecastModel | None = None  # previous serving model, when training failed
-    notes: list[str] = field(default_factory=list)
+    notes: list[dict[str, Any]] = field(default_factory=list)  # codes with their numbers (ForecastRun.notes)
 
 
 def forecast_nightly_run(*, night: date, options: dict[str, Any] | None = None) -> ForecastRun:
@@ -216,7 +216,7 @@ def _compute(run: ForecastRun, night: date, options: dict[str, Any], progress: _
     )
     for history in histories:
         if history.days == 0:
-            outcome.notes.append(_("%(ward)s: no census history, no forecast.") % {"ward": history.ward.code})
+            outcome.notes.append({"code": "no_history", "ward": history.ward.code})
     with_history = [history for history in histories if history.days > 0]
     eligible = [history for history in with_history if history.days >= MIN_HISTORY_DAYS]
     short = [history for history in with_history if history.days < MIN_HISTORY_DAYS]
@@ -249,30 +249,28 @@ def _compute(run: ForecastRun, night: date, options: dict[str, Any], progress: _
             outcome.failed = {**registry, "error": f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"[:8000]}
             forecasts, served_by = _forecast_with_serving(eligible, result, horizon, calendar, model_options)
             outcome.served_by = served_by
-            if served_by is not None:
-                note = _(
-                    "Training %(model)s failed; the previous model, version %(version)s (%(serving)s), keeps serving "
-                    "and made the forecasts."
-                ) % {"model": winner, "version": served_by.version, "serving": served_by.model_name}
-            else:
-                note = _("Training %(model)s failed; the forecasts come from the %(baseline)s baseline.") % {
+            outcome.notes.append(
+                {
+                    "code": "training_failed",
                     "model": winner,
+                    "version": served_by.version if served_by else None,
+                    "serving": served_by.model_name if served_by else None,
                     "baseline": forecasts[0].model,
                 }
-            outcome.notes.append(note)
+            )
         else:
             outcome.trained = {**registry, **_artifact_save(artifact, night, winner)}
         by_key = {forecast.key: forecast for forecast in forecasts}
-        outcome.forecasts.extend((history, by_key[history.series.key], "") for history in eligible)
+        outcome.forecasts.extend((history, by_key[history.series.key], None) for history in eligible)
 
     progress.enter("forecast")
     for history in short:
         model, forecast = _short_history_forecast(history, result, horizon, calendar)
-        note = _(
-            "%(days)s days of history, under the %(minimum)s a trained model needs: forecast by the %(model)s baseline."
-        ) % {"days": history.days, "minimum": MIN_HISTORY_DAYS, "model": model}
-        outcome.forecasts.append((history, forecast, note))
-        outcome.notes.append(f"{history.ward.code}: {note}")
+        outcome.forecasts.append((history, forecast, (history.days, MIN_HISTORY_DAYS)))
+        outcome.notes.append(
+            {"code": "short_history", "ward": history.ward.code, "days": history.days, "minimum": MIN_HISTORY_DAYS,
+             "model": model}
+        )  # fmt: skip
     return outcome
 
 
@@ -445,7 +443,7 @@ def _quantile_rows(forecast: Forecast) -> tuple[np.ndarray, np.ndarray]:
 def _forecast_rows(run: ForecastRun, outcome: _Outcome) -> list[WardForecast]:
     """Unsaved forecast rows; the serving model is set on them when the registry is written."""
     rows = []
-    for history, forecast, note in outcome.forecasts:
+    for history, forecast, short in outcome.forecasts:
         quantiles, mean = _quantile_rows(forecast)
         for index, target in enumerate(forecast.dates):
             q025, q10, q50, q90, q975 = (round(float(value), 3) for value in quantiles[index])
@@ -464,7 +462,8 @@ def _forecast_rows(run: ForecastRun, outcome: _Outcome) -> list[WardForecast]:
                     q90=q90,
                     q975=q975,
                     capacity=history.capacity,
-                    note=note[:300],
+                    history_days=short[0] if short else None,
+                    min_history_days=short[1] if short else None,
                 )
             )
     return rows
@@ -532,7 +531,7 @@ def _commit(
         if outcome.failed is not None:
             model_register(run=run, fields=outcome.failed, serve=False)
         for row in rows:
-            row.model = None if row.note else served
+            row.model = None if row.history_days is not None else served
         WardForecast.objects.bulk_create(rows)
         BedPlanEntry.objects.bulk_create(entries)
         progress.enter("done")
@@ -541,6 +540,6 @@ def _commit(
         locked.finished_at = finished
         locked.duration_seconds = round(time.monotonic() - progress.started, 3)
         locked.stage_seconds = progress.seconds
-        locked.notes = [str(note) for note in outcome.notes]
+        locked.notes = outcome.notes
         locked.model = served
         locked.save()

@@ -82,9 +82,10 @@ def test_a_ward_with_under_60_days_gets_a_baseline_with_the_reason():
     row = rows.first()
     assert row.model is None and row.model_name in ("seasonal_naive", "weekday_mean4", "auto_ets", "auto_theta")
     assert "30 days of history" in row.note and "60" in row.note
-    assert any(note.startswith("NEW: 30 days of history") for note in run.notes)
+    assert any(note.startswith("NEW: 30 days of history") for note in run.note_texts)
     assert ForecastModel.objects.get().series_keys == ["CA1", "GM1", "GM2"]  # trained without it
     assert WardForecast.objects.filter(run=run, ward=wards["GM1"]).first().note == ""
+    assert row.history_days == 30 and row.min_history_days == 60
 
 
 def test_a_ward_without_any_census_is_named_and_skipped():
@@ -93,7 +94,7 @@ def test_a_ward_without_any_census_is_named_and_skipped():
     run = forecast_nightly_run(night=today(), options=CHEAP)
 
     assert run.status == "succeeded"
-    assert "EMPTY: no census history, no forecast." in run.notes
+    assert "EMPTY: no census history, no forecast." in run.note_texts
     assert not WardForecast.objects.filter(ward__code="EMPTY").exists()
 
 

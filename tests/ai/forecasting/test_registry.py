@@ -77,7 +77,7 @@ def test_a_failed_training_leaves_the_previous_model_serving(monkeypatch):
     assert calls[1] == previous.model_name  # the forecasts come from the serving model's kind
     rows = WardForecast.objects.filter(run=run, ward=wards["GM1"])
     assert rows.count() == 14 and {row.model_id for row in rows} == {previous.pk}
-    assert any("keeps serving" in note for note in run.notes)
+    assert any("keeps serving" in note for note in run.note_texts)
 
 
 def test_the_database_refuses_two_serving_models():

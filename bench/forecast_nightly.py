@@ -1,0 +1,170 @@
+"""The nightly forecast's duration, stage by stage, for 20 wards with 3 years of census each.
+
+Creates a throwaway database next to DATABASE_URL's, migrates it, builds 20 wards (the demo hospital's eight
+ward profiles, repeated: general medicine, cardiology, respiratory, surgery, orthopaedics, paediatrics,
+maternity, intensive care) and 3 years of simulated daily census ending yesterday (hospital.demo.census:
+weekly and yearly seasonality, Chinese holidays, trend, transfers), then runs tonight's job in process exactly
+as the worker does (ai.forecasting.services.forecast_nightly_run) with the nightly settings (backtest origins,
+seeds, candidate models from the FORECAST_* settings unless given here), and prints the seconds of each stage,
+each candidate's backtest time and error, and the model that serves. Model files go to a temporary
+directory. Drops the database at the end.
+
+    python bench/forecast_nightly.py [--wards 20] [--years 3] [--origins 10] [--seeds 3] [--models a,b]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+BASE_DIR = BENCH_DIR.parent
+sys.path.insert(0, str(BENCH_DIR))
+sys.path.insert(0, str(BASE_DIR))
+from _machine import machine_line, table  # noqa: E402
+from api_read import throwaway_database  # noqa: E402
+
+STAGES = ("data", "backtest", "train", "forecast", "plan")
+
+
+def build_hospital(wards: int, years: int) -> tuple[int, int]:
+    """Wards with their beds and `years` of census ending yesterday; returns (wards, census rows)."""
+    from dataclasses import replace
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from hospital.demo.catalogue import DEPARTMENTS, WARDS
+    from hospital.demo.census import WardInput, simulate
+    from scheduling.models import Bed, Department, Ward, WardDailyCensus
+
+    call_command("migrate", verbosity=0)
+    departments = {
+        spec.code: Department.objects.create(
+            code=spec.code, name_en=spec.name_en, name_zh=spec.name_zh, specialty=spec.specialty
+        )
+        for spec in DEPARTMENTS
+    }
+    inputs, by_code = [], {}
+    for index in range(wards):
+        spec = WARDS[index % len(WARDS)]
+        copy = index // len(WARDS) + 1
+        code = f"{spec.code[:-1]}{copy}"
+        ward = Ward.objects.create(
+            department=departments[spec.department_code],
+            code=code,
+            name_en=f"{spec.name_en} {copy}",
+            name_zh=f"{spec.name_zh}{copy}",
+            specialty=spec.specialty,
+        )
+        Bed.objects.bulk_create(Bed(ward=ward, code=f"{n:02d}") for n in range(1, spec.beds + 1))
+        by_code[code] = ward
+        profile = replace(spec.census, transfer_to={"ICU1": 1.0} if spec.code != "ICU1" else {"GM1": 1.0})
+        inputs.append(WardInput(code, spec.beds, profile))
+    end = timezone.localdate() - timedelta(days=1)
+    start = end - timedelta(days=round(365.25 * years) - 1)
+    rows = [
+        WardDailyCensus(
+            ward=by_code[day.ward_code],
+            date=day.date,
+            admissions=day.admissions,
+            discharges=day.discharges,
+            transfers_in=day.transfers_in,
+            transfers_out=day.transfers_out,
+            occupied_at_midnight=day.occupied_at_midnight,
+            capacity=day.capacity,
+        )
+        for day in simulate(wards=inputs, start=start, end=end, seed=7)
+    ]
+    WardDailyCensus.objects.bulk_create(rows, batch_size=5000)
+    return len(by_code), len(rows)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--wards", type=int, default=20)
+    parser.add_argument("--years", type=int, default=3)
+    parser.add_argument("--origins", type=int, default=None, help="backtest origins (default: the setting)")
+    parser.add_argument("--seeds", type=int, default=None, help="seeds per network (default: the setting)")
+    parser.add_argument("--models", default=None, help="comma-separated candidates (default: the setting)")
+    args = parser.parse_args()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hospital.settings")
+    base_url = os.environ.get("DATABASE_URL") or ""
+    if not base_url:
+        from hospital.core.embedded import embedded_database_url
+
+        base_url = embedded_database_url()
+    with throwaway_database(base_url) as url, tempfile.TemporaryDirectory() as models_dir:
+        os.environ["DATABASE_URL"] = url
+        import django
+
+        django.setup()
+        from django.conf import settings
+        from django.utils import timezone
+
+        from ai.forecasting import conf
+        from ai.forecasting.models import BedPlanEntry, ForecastModel, WardForecast
+        from ai.forecasting.services import forecast_nightly_run
+
+        settings.FORECAST_ARTIFACT_DIR = models_dir
+        started = time.perf_counter()
+        ward_count, census_rows = build_hospital(args.wards, args.years)
+        build_seconds = time.perf_counter() - started
+        options = {
+            key: value
+            for key, value in {
+                "origins": args.origins,
+                "seeds": args.seeds,
+                "models": args.models.split(",") if args.models else None,
+            }.items()
+            if value is not None
+        }
+        started = time.perf_counter()
+        run = forecast_nightly_run(night=timezone.localdate(), options=options)
+        wall = time.perf_counter() - started
+        if run.status != "succeeded":
+            print(f"the run failed: {run.error}", file=sys.stderr)
+            return 1
+        model = ForecastModel.objects.get(status="serving")
+        stages = [(stage, f"{run.stage_seconds.get(stage, 0.0):.1f}") for stage in STAGES]
+        print(
+            f"Nightly forecast: {ward_count} wards x {args.years} years ({census_rows:,} census rows, built in "
+            f"{build_seconds:.0f} s); {len(model.backtest_origins)} weekly origins, "
+            f"{options.get('seeds', conf.backtest_seeds())} seeds per network, horizon {model.horizon} days\n"
+        )
+        print(table([("stage", "seconds"), *stages, ("total (run row)", f"{run.duration_seconds:.1f}"),
+                     ("total (wall clock)", f"{wall:.1f}")]))  # fmt: skip
+        print()
+        rows = [("candidate", "backtest s", "MAE h1-14", "MASE", "80% cov.", "95% cov.", "vs best baseline")]
+        for name, score in sorted(model.metrics.items(), key=lambda item: item[1]["mae_overall"]):
+            interval = model.bootstrap.get(name)
+            cov80, cov95 = score["coverage80"], score["coverage95"]
+            rows.append(
+                (
+                    name + (" (serves)" if name == model.model_name else ""),
+                    f"{score['train_seconds']:.1f}",
+                    f"{score['mae_overall']:.2f}",
+                    f"{score['mase_overall']:.3f}",
+                    f"{sum(cov80) / len(cov80):.0f}%",
+                    f"{sum(cov95) / len(cov95):.0f}%",
+                    f"{interval[0] * 100:+.1f}% .. {interval[1] * 100:+.1f}%"
+                    if interval and name != model.best_baseline
+                    else "-",
+                )
+            )
+        print(table(rows))
+        print(
+            f"\nserving: {model.model_name} v{model.version}; {WardForecast.objects.filter(run=run).count()} "
+            f"forecast rows, {BedPlanEntry.objects.filter(run=run).count()} plan entries"
+        )
+        print(machine_line())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
