@@ -10,9 +10,15 @@ from __future__ import annotations
 import re
 
 FILLERS = re.compile(
-    r"\b(?:um+|uh+|uh-huh|mm-hmm|hmm+|er+|ah+|erm|like,|you know,?|i mean,?|kind of|sort of|kinda|sorta|"
-    r"basically|actually|literally|okay so|so um|well,)\s*",
+    r"\b(?:um+|uh+|uh-huh|mm-hmm|hmm+|er+|ah+|erm|you know|i mean|kinda|sorta|basically|literally)\b[,]?\s*"
+    r"|\blike,\s*",
     re.IGNORECASE,
+)
+LEADING = re.compile(
+    r"^(?:(?:so|okay|ok|and|well|alright|all right|now|yeah|yes|right|anyway|oh)\b[,.]?\s+)+", re.IGNORECASE
+)
+DICTATION = re.compile(
+    r"\b(?:hey\s+)?(?:dragon|dax)\b[,.]?\s*(?:show me|please|can you)?[^.?!]*[.?!]?\s*", re.IGNORECASE
 )
 _REPEAT = re.compile(r"\b(\w+)(?:\s*,?\s+\1\b)+", re.IGNORECASE)
 _NOT_VERB = {
@@ -66,6 +72,24 @@ _CLAUSE_START = {
     "ok",
     "well",
 }
+_BASE_ED = {
+    "need",
+    "feed",
+    "bleed",
+    "seed",
+    "speed",
+    "proceed",
+    "succeed",
+    "exceed",
+    "shed",
+    "bring",
+    "sing",
+    "ring",
+    "sting",
+    "swing",
+    "cling",
+    "wring",
+}
 _MODALS = {
     "can",
     "could",
@@ -114,9 +138,21 @@ PRONOUNS = {
 }
 
 
+def untokenise(text: str) -> str:
+    """Undo a recogniser's tokenised contractions: "do n't" -> "don't", "gon na" -> "going to"."""
+    text = re.sub(r"\b(\w+) n't\b", r"\1n't", text)
+    text = re.sub(r"\b(\w+) '(s|re|ve|ll|d|m)\b", r"\1'\2", text)
+    text = re.sub(r"\bgon na\b", "going to", text)
+    text = re.sub(r"\bwan na\b", "want to", text)
+    return re.sub(r"\bgot ta\b", "got to", text)
+
+
 def clean(text: str) -> str:
     """Speech without fillers and stutters, single-spaced, first letter upper case."""
+    text = DICTATION.sub("", text)
     text = FILLERS.sub("", text)
+    text = LEADING.sub("", text)
+    text = re.sub(r"\bi\b", "I", text)
     text = _REPEAT.sub(r"\1", text)
     text = re.sub(r"\s+([,.?!])", r"\1", text)
     text = re.sub(r"([,.?!])(?:\s*[,.])+", r"\1", text)
@@ -130,6 +166,7 @@ def third_person(text: str, speaker: str, pronoun: str = "they") -> str:
     """The sentence as a note would say it about the patient: the patient's first person or the doctor's
     second person becomes `pronoun` ("he", "she" or "they" = "the patient")."""
     forms = PRONOUNS.get(pronoun, PRONOUNS["they"])
+    text = untokenise(FILLERS.sub("", text))
     words = re.findall(r"[A-Za-z]+(?:'[a-z]+)?|\d+(?:[.,/]\d+)*%?|[^\sA-Za-z\d]", text)
     if speaker == "patient":
         subject, obj, possessive, reflexive = ("i", "i'm", "i've", "i'll", "i'd"), "me", "my", "myself"
@@ -184,7 +221,12 @@ def third_person(text: str, speaker: str, pronoun: str = "they") -> str:
 def _third_singular(verb: str) -> str:
     if verb in _IRREGULAR:
         return _IRREGULAR[verb]
-    if verb in _MODALS or verb.endswith(("ed", "ing", "n't")) or not verb.isalpha():
+    if (
+        verb in _MODALS
+        or (verb.endswith(("ed", "ing")) and verb not in _BASE_ED)
+        or verb.endswith("n't")
+        or not verb.isalpha()
+    ):
         return verb
     if verb.endswith("s") and not verb.endswith("ss"):
         return verb

@@ -113,16 +113,9 @@ EXTRA_DRUG_NAMES: dict[str, str] = {
     "iron supplements": "ferrous sulfate",
     "iron tablets": "ferrous sulfate",
     "iron pills": "ferrous sulfate",
-    "steroid cream": "topical corticosteroid",
-    "antibiotics": "antibiotic",
-    "antibiotic": "antibiotic",
-    "birth control": "oral contraceptive",
-    "the pill": "oral contraceptive",
+    "birth control pills": "oral contraceptive",
+    "birth control pill": "oral contraceptive",
     "insulin": "insulin",
-    "statin": "statin",
-    "water pill": "diuretic",
-    "blood thinner": "anticoagulant",
-    "inhaler": "inhaler",
 }
 
 # Drugs most often named in outpatient consultations: the rest of the hotword list after the patient's own.
@@ -162,7 +155,8 @@ COMMON_DRUGS = (
 # Morphology of words that are medical but not drug names: excluded from the medwer drug names.
 _NOT_DRUG = re.compile(
     r"(?:emia|aemia|itis|osis|oses|ectomy|otomy|ostomy|plasty|scopy|graphy|gram|algia|pathy|plegia|trophy|"
-    r"ia|al|ar|ic|ive|ous|ary|ion|ism|ness|ment|ing|ed|ly|ers|er|ist|ists|ity|logy|cyte|cytes|oma|omas)$"
+    r"ia|al|ar|ic|ive|ous|ary|ion|ism|ness|ment|ing|ed|ly|ers|er|ist|ists|ity|logy|cyte|cytes|oma|omas|rrhea|rrhoea|sis|"
+    r"ency|ancy|weight|time|lapse|dian|crine|lysis|emia)$"
 )
 
 
@@ -469,15 +463,25 @@ def medwer_drug_names(known: frozenset[str] = frozenset()) -> frozenset[str]:
     """Single-word drug names from the medwer term list (Health Canada drug products): words that are neither
     everyday English (the sentence encoder's word-piece vocabulary) nor words of an ICD-10 title, nor shaped
     like a disease, procedure or adjective. Used only where the speech is about medicines."""
+    from ai.scribe.engine.lexicon import ALLERGENS, REACTIONS, SYMPTOMS
+
     entries = medical_terms()
     everyday = _everyday_words()
     icd_words = {w for c in icd_codes_who() for w in TOKEN.findall(c.title.lower())}
+    icd_words |= {w.replace("ae", "e").replace("oe", "e") for w in icd_words}  # American spellings
+    lexicon_words = set(re.findall(r"[a-z]{4,}", " ".join([*ALLERGENS, *REACTIONS, *CONDITION_SYNONYMS, *(p for ps in SYMPTOMS.values() for p in ps)])))
+
+    def everyday_word(term: str) -> bool:
+        stems = {term, term[:-1] if term.endswith("s") else term, term[:-1] if term.endswith("y") else term}
+        return bool(stems & everyday)
+
     names = {
         term
         for term in entries
         if re.fullmatch(r"[a-z]{4,}", term)
-        and term not in everyday
+        and not everyday_word(term)
         and term not in icd_words
+        and term not in lexicon_words
         and term not in known
         and not _NOT_DRUG.search(term)
     }
