@@ -64,6 +64,15 @@ def whisper_beam_size() -> int:
     return int(_get("SCRIBE_WHISPER_BEAM_SIZE", 1))
 
 
+def vocabulary_bias() -> str:
+    """What biases the recogniser (SCRIBE_VOCABULARY_BIAS): "patient" (default) the patient's active problems and
+    medications with their other names; "formulary" those and then the formulary's drug names up to
+    SCRIBE_HOTWORD_LIMIT; "off" nothing. With tiny.en, a long list of drug names the consultation does not
+    mention pulled ordinary words towards them (penicillin heard as "paracetylin"), hence the default."""
+    value = str(_get("SCRIBE_VOCABULARY_BIAS", "patient")).strip().lower()
+    return value if value in ("patient", "formulary", "off") else "patient"
+
+
 def hotword_limit() -> int:
     """How many vocabulary terms bias the recogniser (SCRIBE_HOTWORD_LIMIT, default 60)."""
     return int(_get("SCRIBE_HOTWORD_LIMIT", 60))

@@ -68,11 +68,21 @@ class ProgressReporter:
 
 
 def _hotwords(job: ScribeJob, vocabulary) -> list[str]:
+    """The terms that bias transcription (SCRIBE_VOCABULARY_BIAS): the patient's problems and medications
+    with the drugs' other names, and with "formulary" the formulary's drug names after them."""
+    mode = conf.vocabulary_bias()
+    if mode == "off":
+        return []
     problems, medications = scribe_vocabulary_context(job=job)
-    words = vocabulary.hotwords(problems, medications, conf.hotword_limit())
-    if isinstance(words, str):
-        return [word.strip() for word in words.split(",") if word.strip()]
-    return [str(word) for word in words or []]
+    words = [str(word) for word in vocabulary.hotwords(problems, medications, conf.hotword_limit()) or []]
+    if mode == "formulary":
+        return words
+    own = {term.lower() for term in (*problems, *medications)}
+    for name in medications:
+        drug = vocabulary.drug(name)
+        if drug is not None:
+            own.update(term.lower() for term in (drug.name_en, *drug.synonyms))
+    return [word for word in words if word.lower() in own]
 
 
 def _transcribe(job: ScribeJob, claim: Claim, vocabulary, timings: dict[str, float]) -> tuple[types.Transcript, list]:

@@ -120,7 +120,7 @@ def test_a_superseded_worker_stops_at_its_next_progress_report(team):
         pipeline.ProgressReporter(old)(0.5)
 
 
-def test_hotwords_come_from_the_patients_problems_and_medications(team):
+def test_hotwords_come_from_the_patients_problems_and_medications(team, settings):
     doctor, *_rest, patient, encounter = team
     from tests.emr.test_clinical_support import ensure_icd10
 
@@ -140,7 +140,14 @@ def test_hotwords_come_from_the_patients_problems_and_medications(team):
     job = ScribeJob.objects.get(pk=transcript_job(encounter, doctor).pk)
     from ai.scribe.engine.vocabulary import Vocabulary
 
-    words = pipeline._hotwords(job, Vocabulary.default())
-    assert words[0] == "Essential (primary) hypertension"
-    assert "Amlodipine" in words
-    assert words.index("Amlodipine") < words.index("Paracetamol")  # the patient's own first
+    vocabulary = Vocabulary.default()
+
+    own = pipeline._hotwords(job, vocabulary)
+    settings.SCRIBE_VOCABULARY_BIAS = "formulary"
+    formulary = pipeline._hotwords(job, vocabulary)
+    settings.SCRIBE_VOCABULARY_BIAS = "off"
+    off = pipeline._hotwords(job, vocabulary)
+
+    assert own[0] == "Essential (primary) hypertension" and "Amlodipine" in own and "Paracetamol" not in own
+    assert formulary[: len(own)] == own and "Paracetamol" in formulary and len(formulary) <= 60
+    assert off == []

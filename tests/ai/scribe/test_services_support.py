@@ -67,3 +67,33 @@ def silent_wav(path: Path, seconds: float = 3.0, rate: int = 16000) -> Path:
         out.setframerate(rate)
         out.writeframes(b"\x00\x00" * int(seconds * rate))
     return path
+
+
+def wait_for_job(job: ScribeJob, statuses=("ready", "failed"), timeout: float = 180.0) -> ScribeJob:
+    """Poll the job until its status is one of `statuses` (a real worker runs it in another process)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job.refresh_from_db()
+        if job.status in statuses:
+            return job
+        time.sleep(0.2)
+    raise AssertionError(f"scribe job stayed {job.status} ({job.progress}%) for {timeout:.0f} s")
+
+
+def purge_broker_queues() -> None:
+    """Drop messages an earlier test run left on the test Redis, so a worker only sees this test's jobs."""
+    from hospital.celery import app
+
+    with app.connection_for_write() as connection:
+        for queue in ("ai", "default", "alerts"):
+            connection.default_channel.queue_purge(queue)
+
+
+def remove_job_audio(*jobs: ScribeJob) -> None:
+    """Delete the encrypted recordings that jobs of a worker test left in SCRIBE_AUDIO_DIR."""
+    from ai.scribe import storage
+
+    for job in jobs:
+        storage.audio_delete(storage.audio_file_name(job.external_id))
