@@ -57,19 +57,28 @@ def _check(new_rows: list[Observation]) -> list[Alert]:
     """Raise one alert per reading of `new_rows` that conflicts with another source's reading."""
     window = timedelta(minutes=conf.conflict_window_minutes())
     tolerances = conf.conflict_tolerances()
-    alerts = []
-    for new in new_rows:
-        if new.category == Observation.Category.VITAL_SIGN and new.code not in VITAL_LIMITS:
-            continue  # consciousness and oxygen are not numbers to compare
-        others = _numeric_rows(
-            patient_id=new.patient_id,
-            category=new.category,
-            code=new.code,
-            effective_at__gte=new.effective_at - window,
-            effective_at__lte=new.effective_at + window,
-        )
-        by_id = {str(row.external_id): row for row in others}
-        match = find_conflict(_reading(new), [_reading(row) for row in others], window=window, tolerances=tolerances)
+    alerts: list[Alert] = []
+    comparable = [
+        row
+        for row in new_rows
+        # consciousness and oxygen are not numbers to compare
+        if row.category != Observation.Category.VITAL_SIGN or row.code in VITAL_LIMITS
+    ]
+    if not comparable:
+        return alerts
+    # One query for every reading the new ones could conflict with: same patient, category and codes, in the
+    # window around any of them.
+    candidates = _numeric_rows(
+        patient_id=comparable[0].patient_id,
+        category=comparable[0].category,
+        code__in={row.code for row in comparable},
+        effective_at__gte=min(row.effective_at for row in comparable) - window,
+        effective_at__lte=max(row.effective_at for row in comparable) + window,
+    )
+    by_id = {str(row.external_id): row for row in candidates}
+    readings = [_reading(row) for row in candidates]
+    for new in comparable:
+        match = find_conflict(_reading(new), readings, window=window, tolerances=tolerances)
         if match is None:
             continue
         other = by_id[match.observation]
