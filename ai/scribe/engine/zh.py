@@ -121,20 +121,42 @@ DRUG_ALLERGENS_ZH: dict[str, tuple[str, str, str]] = {
     "尘螨": ("尘螨", "house dust mite", "environment"),
     "酒精": ("酒精", "alcohol", "other"),
 }
+# reaction as said -> (as the note writes it, English)
 REACTIONS_ZH = {
-    "皮疹": "rash",
-    "起疹子": "rash",
-    "疹子": "rash",
-    "荨麻疹": "urticaria",
-    "瘙痒": "itching",
-    "痒": "itching",
-    "肿": "swelling",
-    "呼吸困难": "difficulty breathing",
-    "休克": "anaphylaxis",
-    "过敏性休克": "anaphylaxis",
+    "皮疹": ("皮疹", "rash"),
+    "起疹子": ("皮疹", "rash"),
+    "疹子": ("皮疹", "rash"),
+    "荨麻疹": ("荨麻疹", "urticaria"),
+    "瘙痒": ("瘙痒", "itching"),
+    "痒": ("瘙痒", "itching"),
+    "肿": ("肿胀", "swelling"),
+    "呼吸困难": ("呼吸困难", "difficulty breathing"),
+    "休克": ("过敏性休克", "anaphylaxis"),
+    "过敏性休克": ("过敏性休克", "anaphylaxis"),
+}
+RELATIVES_ZH = {
+    "父亲": "father",
+    "爸爸": "father",
+    "爸": "father",
+    "母亲": "mother",
+    "妈妈": "mother",
+    "妈": "mother",
+    "哥哥": "brother",
+    "弟弟": "brother",
+    "姐姐": "sister",
+    "妹妹": "sister",
+    "爷爷": "grandfather",
+    "外公": "grandfather",
+    "姥爷": "grandfather",
+    "奶奶": "grandmother",
+    "外婆": "grandmother",
+    "姥姥": "grandmother",
+    "儿子": "son",
+    "女儿": "daughter",
 }
 NEGATION_ZH = re.compile(r"(?:没有|没|无|否认|不|未|并没有|从来没有|从没)[^，,。；;？?！!]{0,6}$")
-UNCERTAIN_ZH = re.compile(r"(?:可能|也许|疑似|考虑|不排除|待排|怀疑|估计|大概)")
+# 考虑 ("consider") is how a Chinese note states its impression, so it is not an uncertainty cue here.
+UNCERTAIN_ZH = re.compile(r"(?:可能|也许|疑似|不排除|待排|怀疑|估计|大概)")
 FAMILY_ZH = re.compile(
     r"(?:父亲|母亲|爸爸|妈妈|爸|妈|哥哥|姐姐|弟弟|妹妹|爷爷|奶奶|外公|外婆|姥姥|姥爷|家里人|家族|家人|儿子|女儿)"
 )
@@ -233,9 +255,7 @@ TESTS_ZH: dict[str, str] = {
     "肠镜": "colonoscopy",
 }
 FOLLOW_UP_ZH = re.compile(
-    r"(?:("
-    + NUMBER_ZH
-    + r"|几)\s*(?:个)?(天|周|星期|个月)(?:以?后|之后)?(?:再)?(?:来)?(?:复查|复诊|回来|随访))|复查|复诊|随访"
+    r"(?:((?:" + NUMBER_ZH + r"|几)\s*(?:个)?(?:天|周|星期|个月))(?:以?后|之后)?(?:再)?(?:来)?(?:复查|复诊|回来|随访))|复查|复诊|随访"
 )
 
 
@@ -250,14 +270,15 @@ def extract_zh(transcript: Transcript, *, vocabulary: Vocabulary) -> list[Sugges
     conditions = _conditions(units, vocabulary)
     suggestions: list[Suggestion] = []
     suggestions += _chief_complaint(units, findings, conditions)
-    suggestions += _history(findings)
+    suggestions += _history(units, findings)
     suggestions += _past_and_family(conditions, findings)
-    suggestions += _medications(units, vocabulary)
+    medications = _medications(units, vocabulary)
+    suggestions += medications
     suggestions += _allergies(units, vocabulary)
     suggestions += extract_vitals(units)
     suggestions += _examination(units)
     suggestions += _diagnoses(units, conditions, vocabulary)
-    suggestions += _plan(units)
+    suggestions += _plan(units, medications)
     return finish(suggestions, transcript)
 
 
@@ -265,6 +286,7 @@ class _Item:
     def __init__(self, name: str, name_en: str, start: int, end: int, unit: Unit, code: str = "") -> None:
         self.name, self.name_en, self.start, self.end, self.unit, self.code = name, name_en, start, end, unit, code
         self.negated = self.uncertain = self.family = False
+        self.relative = ""
         self.span_start, self.span_end = start, end
         self.confirmed = True
 
@@ -313,6 +335,7 @@ def _flags(units: TranscriptUnits, item: _Item) -> _Item:
     family = list(FAMILY_ZH.finditer(before))
     if family:
         item.family = True
+        item.relative = RELATIVES_ZH.get(family[-1].group(), "family")
         item.span_start = min(item.span_start, clause_start + family[-1].start())
     return item
 
@@ -327,8 +350,8 @@ def _findings(units: TranscriptUnits) -> list[_Item]:
         unit = units.unit_at(start)
         if unit is None:
             continue
-        if word == "过敏" or units.low[end : end + 2] in ("过敏",):
-            continue
+        if "过敏" in units.low[unit.start : unit.end]:
+            continue  # "会起疹子" after an allergy describes the reaction, not a present symptom
         canonical, english = patterns[word]
         item = _flags(units, _Item(canonical, english, start, end, unit))
         if item.confirmed:
@@ -344,6 +367,8 @@ def _conditions(units: TranscriptUnits, vocabulary: Vocabulary) -> list[_Item]:
         if unit is None:
             continue
         code = aliases[word]
+        if code.startswith("R"):
+            continue  # symptoms are findings
         item = _flags(units, _Item(word, vocabulary.icd[code].title, start, end, unit, code))
         if item.confirmed:
             out.append(item)
@@ -389,21 +414,23 @@ def _chief_complaint(units: TranscriptUnits, findings: list[_Item], conditions: 
     return []
 
 
-def _history(findings: list[_Item]) -> list[Suggestion]:
+def _history(units: TranscriptUnits, findings: list[_Item]) -> list[Suggestion]:
     out = []
     seen: set[tuple[str, bool]] = set()
     for item in findings:
         if item.family or (item.name, item.negated) in seen:
             continue
         seen.add((item.name, item.negated))
+        duration = None if item.negated else DURATION_ZH.search(units.low, item.end, item.unit.end)
+        text = f"否认{item.name}" if item.negated else item.name + (duration.group() if duration else "")
         out.append(
             Suggestion(
                 "history_present_illness",
-                f"否认{item.name}" if item.negated else item.name,
+                text,
                 min(item.start, item.span_start),
-                max(item.end, item.span_end),
+                max(item.end, item.span_end, duration.end() if duration else 0),
                 0.8,
-                value={"finding": item.name, "finding_en": item.name_en, "present": not item.negated, "duration": ""},
+                value={"finding": item.name, "finding_en": item.name_en, "present": not item.negated, "duration": duration.group() if duration else ""},
                 negated=item.negated,
                 uncertain=item.uncertain,
             )
@@ -419,7 +446,7 @@ def _past_and_family(conditions: list[_Item], findings: list[_Item]) -> list[Sug
             continue
         if item.family:
             field, text = "family_history", item.name
-            value: dict[str, object] = {"relative": "family", "condition": item.name, "code": item.code}
+            value: dict[str, object] = {"relative": item.relative or "family", "condition": item.name, "code": item.code}
         elif item.code and item.unit.speaker == "patient":
             field, text = "past_history", item.name
             value = {"kind": "condition", "condition": item.name, "code": item.code}
@@ -444,7 +471,7 @@ def _past_and_family(conditions: list[_Item], findings: list[_Item]) -> list[Sug
 
 
 def _medications(units: TranscriptUnits, vocabulary: Vocabulary) -> list[Suggestion]:
-    names = vocabulary.drug_names_zh
+    names = {name: drug for name, drug in vocabulary.drug_names_zh.items() if len(name) >= 2}
     mentions = _substrings(units.text, names)
     out: dict[str, Suggestion] = {}
     for i, (start, end, word) in enumerate(mentions):
@@ -594,17 +621,17 @@ def _allergies(units: TranscriptUnits, vocabulary: Vocabulary) -> list[Suggestio
             if substance_en in seen:
                 continue
             seen.add(substance_en)
-            reaction = ""
+            reaction = reaction_zh = ""
             reaction_end = 0
             for r_start, r_end, r_word in _substrings(sentence, REACTIONS_ZH):
                 if r_start > end:
-                    reaction, reaction_end = REACTIONS_ZH[r_word], unit.start + r_end
+                    (reaction_zh, reaction), reaction_end = REACTIONS_ZH[r_word], unit.start + r_end
                     break
             cue = sentence.find("过敏")
             out.append(
                 Suggestion(
                     "allergy",
-                    substance_zh + (f"（{reaction}）" if reaction else ""),
+                    substance_zh + (f"（{reaction_zh}）" if reaction_zh else ""),
                     unit.start + min(start, cue),
                     max(unit.start + max(end, cue + 2), reaction_end),
                     0.88,
@@ -682,8 +709,12 @@ def _diagnoses(units: TranscriptUnits, conditions: list[_Item], vocabulary: Voca
     return out
 
 
-def _plan(units: TranscriptUnits) -> list[Suggestion]:
-    out = []
+def _plan(units: TranscriptUnits, medications: list[Suggestion]) -> list[Suggestion]:
+    out = [
+        Suggestion("plan", f"开具{m.text}", m.span_start, m.span_end, m.confidence * 0.95, value={"kind": "medication", "action": "start", "medication": dict(m.value)})
+        for m in medications
+        if m.value.get("status") == "new" and not m.negated
+    ]
     seen: set[str] = set()
     for unit in units.units:
         if unit.speaker == "patient" or unit.question:
