@@ -148,7 +148,8 @@ def _recipient_names(alert: Alert, staff: dict[int, list[tuple[User, str]]]) -> 
         names.append(f"{user} ({label})")
     attending = alert.encounter.attending if alert.encounter is not None else None
     if attending is not None and all(attending.pk != user.pk for user, _role in staff.get(alert.ward_id or 0, [])):
-        names.append(f"{attending} ({_('attending doctor')})")
+        label = _("attending doctor")
+        names.append(f"{attending} ({label})")
     return names
 
 
