@@ -165,7 +165,18 @@ def backtest(
             for m, member in enumerate(info.get("members", [])[: len(col.member_points)]):
                 for (s_index, _task), point in zip(tasks, member, strict=True):
                     col.member_points[m][o, s_index] = point
+        if np.isnan(col.point).all():
+            notes.append(
+                f"{model}: nothing to score, no series has {min_history(series[0])} {unit} of history before an origin"
+            )
+            continue
         collected[model] = col
+    chosen = [m for m in chosen if m in collected]
+    if not chosen:
+        raise ValueError(
+            f"no origin can be scored: the networks need at least {min_history(series[0])} {unit} of history "
+            f"before an origin, plus {horizon} after it"
+        )
     report("scoring", 1.0)
     return _score(series, origins, horizon, chosen, collected, actual, scale, notes, short, seeds, bootstrap_resamples)
 

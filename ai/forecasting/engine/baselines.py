@@ -226,19 +226,19 @@ def lightgbm_fit_predict(
         keep = np.argsort(-W, kind="stable")[: opts.max_rows]
         X, Y, W = X[keep], Y[keep], W[keep]
     Xp = np.concatenate(x_pred)
-    params: dict[str, Any] = dict(
-        learning_rate=opts.learning_rate,
-        num_leaves=opts.num_leaves,
-        min_child_samples=opts.min_child_samples,
-        subsample=0.8,
-        subsample_freq=1,
-        colsample_bytree=0.8,
-        random_state=seed,
-        n_jobs=1,
-        verbose=-1,
-        deterministic=True,
-        force_row_wise=True,
-    )
+    params: dict[str, Any] = {
+        "learning_rate": opts.learning_rate,
+        "num_leaves": opts.num_leaves,
+        "min_child_samples": opts.min_child_samples,
+        "subsample": 0.8,
+        "subsample_freq": 1,
+        "colsample_bytree": 0.8,
+        "random_state": seed,
+        "n_jobs": 1,
+        "verbose": -1,
+        "deterministic": True,
+        "force_row_wise": True,
+    }
     boosters: dict[float, Any] = {}
     predictions: dict[float, np.ndarray] = {}
     if len(Y) < 50:  # too little to learn from: fall back to the weekday mean of the last weeks
@@ -252,7 +252,7 @@ def lightgbm_fit_predict(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             model.fit(X, Y, sample_weight=W)
-            predictions[q] = model.predict(Xp)
+            predictions[q] = np.asarray(model.predict(Xp), dtype=np.float64)
         boosters[q] = model.booster_.model_to_string()
     results = []
     offset = 0

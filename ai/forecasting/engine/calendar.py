@@ -221,14 +221,20 @@ class HolidayCalendar:
                     workdays.add(day)
                 else:
                     holidays[day] = row["name"] or "holiday"
+        calendar = cls.from_days(holidays, label=str(path))
+        return cls(calendar.blocks, workdays, label=str(path))
+
+    @classmethod
+    def from_days(cls, days: dict[date, str], *, label: str = "") -> HolidayCalendar:
+        """A calendar from holiday days and their names; consecutive days form one block."""
         blocks: list[HolidayBlock] = []
-        for day in sorted(holidays):
+        for day in sorted(days):
             last = blocks[-1] if blocks else None
             if last and day == last.end + timedelta(days=1):
                 blocks[-1] = HolidayBlock(last.start, day, last.name, last.major)
             else:
-                blocks.append(HolidayBlock(day, day, holidays[day]))
-        return cls(blocks, workdays, label=str(path))
+                blocks.append(HolidayBlock(day, day, days[day]))
+        return cls(blocks, [], label=label)
 
     def is_holiday(self, d: date) -> bool:
         return d in self._names

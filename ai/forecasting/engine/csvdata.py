@@ -9,6 +9,7 @@ values, so the person who exported the file can fix it.
 from __future__ import annotations
 
 import csv
+import io
 import math
 from collections import defaultdict
 from datetime import date, datetime, timedelta
@@ -91,16 +92,17 @@ def read_csv(
     """
     path = Path(path)
     try:
-        handle = open(path, newline="", encoding="utf-8-sig")
+        text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise CsvError(f"cannot open {path}: {exc.strerror}") from None
-    with handle:
-        reader = csv.reader(handle)
-        try:
-            header = [h.strip() for h in next(reader)]
-        except StopIteration:
-            raise CsvError(f"{path} is empty") from None
-        rows = [(line, row) for line, row in enumerate(reader, start=2) if any(cell.strip() for cell in row)]
+    except UnicodeDecodeError:
+        raise CsvError(f"{path} is not a UTF-8 text file") from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = [h.strip() for h in next(reader)]
+    except StopIteration:
+        raise CsvError(f"{path} is empty") from None
+    rows = [(line, row) for line, row in enumerate(reader, start=2) if any(cell.strip() for cell in row)]
     if not rows:
         raise CsvError(f"{path} has a header but no rows")
     index = {name: i for i, name in enumerate(header)}
@@ -127,7 +129,7 @@ def read_csv(
     else:
         known = list(known_columns or [])
     known = [_pick_column(header, k, "known-ahead", []) for k in known]
-    candidates = [h for h in header if h not in taken and h not in known and numeric_share(h) > 0.9]
+    candidates = [h for h in header if h not in taken and h not in known and numeric_share(h) >= 0.5]
     value_col = _pick_column(header, value_column, "value", candidates)
     if value_col in known:
         known.remove(value_col)
@@ -164,7 +166,7 @@ def read_csv(
     all_days = [day for entries in parsed.values() for day, *_ in entries]
     monthly = bool(all_days) and all(d.day == 1 for d in all_days) and len({(d.year, d.month) for d in all_days}) > 1
     if monthly:  # confirm: at least one series with two months in a row and no two dates in one month gap < 28
-        sample = sorted({d for d in all_days})
+        sample = sorted(set(all_days))
         monthly = all((b - a).days >= 28 for a, b in zip(sample, sample[1:], strict=False))
 
     series: list[Series] = []
@@ -178,7 +180,7 @@ def read_csv(
             expected = _next_month(d0) if monthly else d0 + timedelta(days=1)
             if d1 != expected:
                 if monthly:
-                    missing = []
+                    missing: list[date] = []
                     cursor = expected
                     while cursor < d1 and len(missing) < 40:
                         missing.append(cursor)
@@ -226,7 +228,7 @@ def read_csv(
                     prefix = f"series {key}, " if key_cols else ""
                     listed.append(f"{prefix}line {line}: {text}")
         more = f"\n  ... and {len(lines) - len(listed)} more" if len(lines) > len(listed) else ""
-        duplicated = any("duplicate date" in text for items in failing.values() for _, text in items)
+        duplicated = sum("duplicate date" in text for items in failing.values() for _, text in items) >= 3
         hint = (
             "\n  (several series in one file? name the column that tells them apart)"
             if duplicated and not key_cols

@@ -55,9 +55,9 @@ def calendar_matrix(days: list[date], calendar: HolidayCalendar, freq: str = "D"
     weekdays = np.array([d.weekday() for d in days], dtype=np.int64)
     out[np.arange(n), weekdays] = 1.0
     out[:, 7 : 7 + len(CALENDAR_FEATURES)] = calendar.features(days)
-    angle = 2 * np.pi * np.array([d.timetuple().tm_yday for d in days], dtype=np.float64) / 365.25
-    out[:, -2] = np.sin(angle)
-    out[:, -1] = np.cos(angle)
+    day_angle = 2 * np.pi * np.array([d.timetuple().tm_yday for d in days], dtype=np.float64) / 365.25
+    out[:, -2] = np.sin(day_angle)
+    out[:, -1] = np.cos(day_angle)
     return out
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import math
+import warnings
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -25,6 +26,7 @@ import numpy as np
 from .baselines import Task
 from .calendar import HolidayCalendar
 from .features import calendar_matrix, dates_between, known_is_flag, known_matrix, season_length, trailing_level
+from .smoothing import fit_smoothing
 from .types import QUANTILES
 
 
@@ -58,7 +60,9 @@ class RecurrentOptions:
 N_QUANTILES = len(QUANTILES)
 
 
-def _build_net(cell: str, n_enc: int, n_dec: int, n_static: int, n_series: int, opts: RecurrentOptions) -> Any:
+def _build_net(
+    cell: str, n_enc: int, n_dec: int, n_static: int, n_series: int, opts: RecurrentOptions, widths: np.ndarray
+) -> Any:
     import torch
     from torch import nn
 
@@ -76,6 +80,11 @@ def _build_net(cell: str, n_enc: int, n_dec: int, n_static: int, n_series: int, 
             self.head = nn.Sequential(
                 nn.Linear(opts.hidden + n_dec, opts.hidden), nn.ReLU(), nn.Linear(opts.hidden, N_QUANTILES)
             )
+            # start as the smoothing forecast with its past error spread; the network learns the corrections
+            last: Any = self.head[-1]
+            nn.init.zeros_(last.weight)
+            with torch.no_grad():
+                last.bias.copy_(torch.tensor([0.0, *np.log(np.expm1(np.maximum(widths, 1e-4)))], dtype=torch.float32))
 
         def forward(self, enc: Any, dec: Any, static: Any, series: Any, prior: Any) -> Any:
             _, state = self.encoder(enc)
@@ -128,6 +137,7 @@ def _windows(
     level = trailing_level(y, level_window)
     level_week = trailing_level(y, season)
     level_long = trailing_level(y, 4 * level_window)
+    smoothing = fit_smoothing(y, season)
     n_total = t + 1 + horizon
     cal = calendar_matrix(dates_between(s, 0, n_total), calendar, freq)
     known = known_matrix(s, 0, n_total)
@@ -145,8 +155,20 @@ def _windows(
     enc_known = known[np.maximum(enc_idx, 0)].astype(np.float64)
     if enc_known.shape[-1]:
         enc_known[..., ~flags] /= lvl[:, None, None]
+    # one-step errors of the smoothing: a level shift shows here before the smoothed level catches up
+    fitted = np.empty_like(y)
+    fitted[0] = y[0]
+    seasonal_before = np.concatenate([np.zeros(smoothing.season), smoothing.seasonal])[: len(y)]
+    fitted[1:] = smoothing.level[:-1] + seasonal_before[1:]
+    surprise = np.where(padded, 0.0, (y - fitted)[np.maximum(enc_idx, 0)] / lvl[:, None])
     enc = np.concatenate(
-        [enc_vals[..., None] - 1.0, padded[..., None].astype(np.float64), cal[np.maximum(enc_idx, 0)], enc_known],
+        [
+            enc_vals[..., None] - 1.0,
+            surprise[..., None],
+            padded[..., None].astype(np.float64),
+            cal[np.maximum(enc_idx, 0)],
+            enc_known,
+        ],
         axis=-1,
     )
 
@@ -155,19 +177,34 @@ def _windows(
     target_idx = o[:, None] + h[None, :]
     cycles = (h - 1) // season + 1
     same = np.stack([y[np.maximum(target_idx - season * (cycles + k), 0)] for k in range(4)], axis=-1)
-    prior = same.mean(axis=-1) / lvl[:, None]
+    same_mean = same.mean(axis=-1) / lvl[:, None]
+    prior = np.maximum(smoothing.forecast(o, horizon), 0.0) / lvl[:, None]
     last_year_idx = target_idx - year
     has_year = last_year_idx >= 0
     last_year = np.where(has_year, y[np.maximum(last_year_idx, 0)] / lvl[:, None], prior)
+    # how the level moved a year earlier between the same two points of the year (seasonal swing)
+    shifts = []
+    for years in (1, 2):
+        back = year * years
+        around = _window_mean(y, target_idx - back, 3 if freq == "D" else 0)
+        before = _window_mean(y, o[:, None] - back, level_window // 2, right=0)
+        ok = (o[:, None] - back - level_window // 2 >= 0) & np.isfinite(around) & (before > 0)
+        shifts.append(np.where(ok, around / np.where(before > 0, before, 1.0) - 1.0, np.nan))
+    stacked_shift = np.stack(shifts, axis=-1)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        seasonal_shift = np.where(np.isnan(stacked_shift).all(axis=-1), 0.0, np.nanmean(stacked_shift, axis=-1))
     dec_known = known[target_idx].astype(np.float64)
     if dec_known.shape[-1]:
         dec_known[..., ~flags] /= lvl[:, None, None]
     dec = np.concatenate(
         [
             prior[..., None] - 1.0,
+            same_mean[..., None] - 1.0,
             same[..., 0:1] / lvl[:, None, None] - 1.0,
             last_year[..., None] - 1.0,
             has_year[..., None].astype(np.float64),
+            seasonal_shift[..., None],
             np.broadcast_to((h / horizon)[None, :, None], (len(o), horizon, 1)),
             cal[target_idx],
             dec_known,
@@ -195,6 +232,17 @@ def _windows(
         weight=weight.astype(np.float32),
         level=lvl,
     )
+
+
+def _window_mean(y: np.ndarray, centre: np.ndarray, left: int, right: int | None = None) -> np.ndarray:
+    """Mean of y[centre-left .. centre+right] (right defaults to left), NaN where it runs off either end."""
+    right = left if right is None else right
+    csum = np.concatenate([[0.0], np.cumsum(y)])
+    lo, hi = centre - left, centre + right + 1
+    ok = (lo >= 0) & (hi <= len(y))
+    total = csum[np.clip(hi, 0, len(y))] - csum[np.clip(lo, 0, len(y))]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(ok, total / (left + right + 1), np.nan)
 
 
 def _concat(parts: list[_Windows]) -> _Windows:
@@ -297,9 +345,10 @@ def recurrent_fit_predict(
             stored = previous.get(group_key(keys, opts)) if previous else None
             members_state = []
             predictions = []
+            widths = _initial_widths(train)
             for m in range(seeds):
                 torch.manual_seed(seed + m)
-                net = _build_net(cell, n_enc, n_dec, n_static, len(group), opts)
+                net = _build_net(cell, n_enc, n_dec, n_static, len(group), opts, widths)
                 epochs = opts.epochs
                 if stored and stored["shape"] == shape and stored["keys"] == keys and m < len(stored["members"]):
                     net.load_state_dict(stored["members"][m])
@@ -322,6 +371,16 @@ def recurrent_fit_predict(
         return results, buffer.getvalue(), info
     finally:
         torch.set_num_threads(previous_threads)
+
+
+def _initial_widths(data: _Windows) -> np.ndarray:
+    """Gaps between successive quantiles of the smoothing forecast's past errors (scaled): q50-q10, q10-q2.5,
+    q90-q50, q97.5-q90."""
+    errors = (data.target - data.prior)[~np.isnan(data.target)]
+    if len(errors) < 20:
+        return np.array([0.1, 0.08, 0.1, 0.08])
+    q025, q10, q50, q90, q975 = np.quantile(errors, QUANTILES)
+    return np.array([q50 - q10, q10 - q025, q90 - q50, q975 - q90])
 
 
 def group_key(keys: list[str], opts: RecurrentOptions) -> str:
