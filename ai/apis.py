@@ -160,7 +160,7 @@ class AlertListApi(APIView):
     )
     def get(self, request):
         _check_inbox(request.user)
-        filters = alert_filters_parse(user=request.user, params=request.query_params)
+        filters = alert_filters_parse(params=request.query_params)
         alerts = alert_list(fetched_by=request.user, filters=filters)
         _log(request, detail={"list": True, "count": len(alerts), "status": filters.status, "kind": filters.kind})
         return Response(AlertOutputSerializer(alerts, many=True).data)

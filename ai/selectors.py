@@ -20,6 +20,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Case, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Value, When
 from django.http import Http404
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -107,7 +108,7 @@ class AlertFilters:
     mine: bool = False
 
 
-def alert_filters_parse(*, user: User, params: Any) -> AlertFilters:
+def alert_filters_parse(*, params: Any) -> AlertFilters:
     """Read `status`, `kind`, `ward` (a ward's external id or code) and `mine` from a query dict.
 
     ValidationError with field errors for an unknown status, kind or ward; empty values mean no filter.
@@ -317,6 +318,13 @@ def _number(text: Any) -> str:
     return f"{value.quantize(Decimal('0.1')).normalize():f}"
 
 
+def _local_minute(text: Any) -> str:
+    moment = parse_datetime(str(text or ""))
+    if moment is None:
+        return ""
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if timezone.is_aware(moment) else str(text)
+
+
 def alert_title(*, kind: str, detail: dict[str, Any]) -> str:
     """The alert's headline in the active language, from its kind and detail."""
     if kind == Alert.Kind.NEWS2:
@@ -394,7 +402,7 @@ def alert_summary(*, kind: str, detail: dict[str, Any]) -> str:
         return _(
             "A sustained change over %(count)s readings since %(since)s, not a single reading: review the "
             "trend and the patient."
-        ) % {"count": detail.get("readings_in_run", ""), "since": (detail.get("onset_at") or "")[:16].replace("T", " ")}
+        ) % {"count": detail.get("readings_in_run", ""), "since": _local_minute(detail.get("onset_at"))}
     limit = detail.get("limit")
     if limit:
         return _("Beyond the critical limit of %(limit)s %(unit)s: inform the responsible doctor now.") % {

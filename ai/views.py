@@ -134,6 +134,7 @@ class AlertRow:
     response: str
     monitoring: str
     recipients: list[str]
+    escalation_label: str
     conflict: list[ConflictReading]
     latest_title: str
     assignees: list[User]
@@ -167,6 +168,7 @@ def _alert_row(alert: Alert, staff: dict[int, list[tuple[User, str]]]) -> AlertR
     parameters: list[Parameter] = []
     response = monitoring = ""
     recipients: list[str] = []
+    escalation_label = ""
     if alert.kind == Alert.Kind.NEWS2:
         parameters = _parameters(detail.get("parameters") or {})
         advice = news2.RESPONSES.get(detail.get("risk") or "")
@@ -174,6 +176,7 @@ def _alert_row(alert: Alert, staff: dict[int, list[tuple[User, str]]]) -> AlertR
             response, monitoring = str(advice.response), str(advice.monitoring)
         escalation = news2_escalation(detail.get("risk"))
         if escalation is not None:
+            escalation_label = str(escalation.label)
             recipients = [str(RECIPIENT_LABELS[key]) for key in escalation.recipients]
         recipients += _recipient_names(alert, staff)
     latest = detail.get("latest")
@@ -186,6 +189,7 @@ def _alert_row(alert: Alert, staff: dict[int, list[tuple[User, str]]]) -> AlertR
         response=response,
         monitoring=monitoring,
         recipients=recipients,
+        escalation_label=escalation_label,
         conflict=_conflict_readings(alert) if alert.kind == Alert.Kind.CONFLICTING_DATA else [],
         latest_title=alert_title(kind=alert.kind, detail=latest) if isinstance(latest, dict) else "",
         assignees=_assignees(alert, staff) if alert.status != Alert.Status.RESOLVED else [],
@@ -231,7 +235,7 @@ def alerts_page(request):
     if not may_use_alerts(request.user):
         raise PermissionDenied(_("Alerts are for doctors, nurses and bed managers."))
     try:
-        filters = alert_filters_parse(user=request.user, params=request.GET)
+        filters = alert_filters_parse(params=request.GET)
         filter_errors: dict[str, list[str]] = {}
     except ValidationError as exc:
         filters, filter_errors = AlertFilters(), exc.message_dict

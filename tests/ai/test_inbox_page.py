@@ -52,7 +52,7 @@ def test_a_news2_card_says_whom_the_escalation_goes_to(client, ward1):
     assert "the medical team caring for the patient" in recipients
     assert f"{ward1.nurse} (nurse)" in recipients and f"{ward1.ward_doctor} (doctor)" in recipients
     assert f"{ward1.doctor} (attending doctor)" in recipients
-    assert "Emergency response." in card
+    assert "Emergency response · Goes to" in card
 
 
 def test_assign_and_resolve_from_the_page_keep_the_filters(client, ward1):
