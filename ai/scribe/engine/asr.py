@@ -22,6 +22,7 @@ two. The evaluation (ai/scribe/evaluation/speech.py) measures what each gains.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -38,8 +39,16 @@ from ai.scribe.engine.types import AudioError, Segment, Speaker, Transcript
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel
 
+TARGET_SIMILARITY = 0.75  # sound-key similarity for a run of words to be a candidate for a vocabulary term
+TARGET_MIN_LETTERS = 6  # shorter terms ("iron", "zinc") sound like too many everyday words
+TARGET_TERMS_PER_SEGMENT = 3
+TARGET_PAD_S = 0.3
+TARGET_AGREEMENT = 0.6  # the new text must otherwise agree with the old one
+SEED = 2024
 HOTWORD_TOKENS = 96  # leaves room in the 448-token context for the previous window's text and the new text
-CHINESE_PROMPT = "以下是普通话的医患对话。"  # Simplified characters in the prompt -> Simplified in the output
+CHINESE_PROMPT = (
+    "以下是普通话的句子。"  # "What follows are Mandarin sentences": Simplified characters in, Simplified out
+)
 
 _models: dict[tuple[str, str, int], WhisperModel] = {}
 _models_lock = threading.Lock()
@@ -94,6 +103,122 @@ def prompt_terms(terms: Iterable[str], count_tokens: Callable[[str], int], budge
         chosen.append(term)
         used += cost
     return ", ".join(chosen)
+
+
+_VOWELS = re.compile(r"[aeiouy]+")
+
+
+def sound_key(text: str) -> str:
+    """A rough spelling-independent key of how a Latin-script term sounds: "panicellin" and "penicillin"
+    share one ("panasalan"). Lower case letters only; c/k/q, s/z, ph/f, x/ks unified; doubled letters
+    collapsed; every vowel run is "a"."""
+    t = re.sub(r"[^a-z]", "", text.lower())
+    for a, b in (("ph", "f"), ("ck", "k"), ("qu", "kw"), ("x", "ks"), ("th", "t"), ("gh", "g"), ("wh", "w")):
+        t = t.replace(a, b)
+    t = re.sub(r"c(?=[eiy])", "s", t).replace("c", "k").replace("q", "k").replace("z", "s")
+    t = re.sub(r"(?<=[^aeiouy])h", "", t)
+    t = re.sub(r"(.)\1+", r"\1", t)
+    return _VOWELS.sub("a", t)
+
+
+def find_candidates(
+    segments: list[RawSegment], terms: Iterable[str], *, min_similarity: float = TARGET_SIMILARITY
+) -> dict[int, list[str]]:
+    """Per segment index, the vocabulary terms that sound like a run of 1-4 of its words but are not
+    written there: where Whisper probably misheard a drug or condition name ("met for in" ~ metformin)."""
+    from rapidfuzz.distance import Levenshtein
+    from rapidfuzz.process import extract
+
+    keyed: dict[str, str] = {}
+    for term in terms:
+        if term.isascii() and len(re.sub(r"[^a-z]", "", term.lower())) >= TARGET_MIN_LETTERS:
+            keyed.setdefault(sound_key(term), term)
+    if not keyed:
+        return {}
+    keys = list(keyed)
+    found: dict[int, list[str]] = {}
+    for idx, seg in enumerate(segments):
+        words = re.findall(r"[A-Za-z][A-Za-z'-]*", seg.text)
+        low = seg.text.lower()
+        scores: dict[str, float] = {}
+        for n in range(1, 5):
+            for i in range(len(words) - n + 1):
+                window = "".join(words[i : i + n])
+                key = sound_key(window)
+                if len(key) < TARGET_MIN_LETTERS - 1:
+                    continue
+                for _, score, j in extract(
+                    key, keys, scorer=Levenshtein.normalized_similarity, score_cutoff=min_similarity, limit=3
+                ):
+                    term = keyed[keys[j]]
+                    if re.search(rf"\b{re.escape(term.lower())}\b", low):
+                        continue  # already heard right
+                    scores[term] = max(scores.get(term, 0.0), float(score))
+        if scores:
+            found[idx] = sorted(scores, key=lambda t: -scores[t])[:TARGET_TERMS_PER_SEGMENT]
+    return found
+
+
+def _similar(a: str, b: str) -> float:
+    from rapidfuzz.distance import Levenshtein
+
+    return float(Levenshtein.normalized_similarity(_plain(a), _plain(b)))
+
+
+def _plain(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9\u4e00-\u9fff]+", text.lower()))
+
+
+def redecode_targeted(
+    whisper: WhisperModel,
+    mono: np.ndarray,
+    segments: list[RawSegment],
+    candidates: dict[int, list[str]],
+    *,
+    language: str | None,
+    beam_size: int,
+    word_timestamps: bool,
+) -> tuple[list[RawSegment], list[str]]:
+    """Decode again, with only its candidate terms as hotwords, each segment that seems to hold a misheard
+    term; keep the new text when it contains a candidate and otherwise says the same (so a prompt word
+    cannot replace something else that was said). Returns the segments and a note per replacement."""
+    notes: list[str] = []
+    out = list(segments)
+    for idx, terms in candidates.items():
+        seg = segments[idx]
+        a = max(0, int((seg.start - TARGET_PAD_S) * SAMPLE_RATE))
+        b = min(mono.size, int((seg.end + TARGET_PAD_S) * SAMPLE_RATE))
+        if b - a < SAMPLE_RATE // 4:
+            continue
+        pieces, _ = whisper.transcribe(
+            mono[a:b],
+            language=language,
+            beam_size=beam_size,
+            vad_filter=False,
+            word_timestamps=word_timestamps,
+            condition_on_previous_text=False,
+            temperature=0.0,
+            hotwords=", ".join(terms),
+        )
+        new = list(_raw_segments(pieces))
+        text = " ".join(p.text.strip() for p in new).strip()
+        low = text.lower()
+        heard = [t for t in terms if re.search(rf"\b{re.escape(t.lower())}\b", low)]
+        if not heard or _similar(text, seg.text) < TARGET_AGREEMENT:
+            continue
+        offset = a / SAMPLE_RATE
+        words = [Word(w.start + offset, w.end + offset, w.text, w.probability) for p in new for w in p.words]
+        out[idx] = RawSegment(
+            start=words[0].start if words else seg.start,
+            end=words[-1].end if words else seg.end,
+            text=" " + text,
+            words=words,
+            avg_logprob=seg.avg_logprob,
+            no_speech_prob=seg.no_speech_prob,
+            compression_ratio=seg.compression_ratio,
+        )
+        notes.append(f"{seg.start:.1f}–{seg.end:.1f} s: “{seg.text.strip()}” → “{text}”")
+    return out, notes
 
 
 def _token_counter(model: WhisperModel) -> Callable[[str], int]:
@@ -162,12 +287,13 @@ def transcribe(
     beam_size: int = 1,
     vad: bool = True,
     progress: Callable[[float], None] | None = None,
-    bias: Literal["hotwords", "prompt"] = "hotwords",
+    bias: Literal["hotwords", "prompt", "targeted"] = "hotwords",
     hotword_tokens: int = HOTWORD_TOKENS,
     speakers: bool = True,
     dictation: bool = False,
     channel_roles: tuple[Speaker, Speaker] | None = None,
     guard: bool = True,
+    details: dict[str, Any] | None = None,
 ) -> Transcript:
     """Transcribe `audio` into a `Transcript` (see the module doc for languages and biasing).
 
@@ -184,6 +310,11 @@ def transcribe(
     if english_only:
         language = "en"
 
+    import ctranslate2
+
+    # Whisper falls back to sampling when greedy decoding loops; a fixed seed makes the same recording give
+    # the same transcript every time (reviewable, testable, comparable).
+    ctranslate2.set_random_seed(SEED)
     started = time.perf_counter()
     mono = audio.mono
     chunks = None
@@ -198,7 +329,9 @@ def transcribe(
     else:
         samples = mono
 
-    prompt = prompt_terms(hotwords or [], _token_counter(whisper), hotword_tokens) if hotwords else ""
+    prompt = (
+        prompt_terms(hotwords or [], _token_counter(whisper), hotword_tokens) if hotwords and bias != "targeted" else ""
+    )
     initial_prompt: str | None = None
     if language == "zh":
         initial_prompt = CHINESE_PROMPT
@@ -228,13 +361,31 @@ def transcribe(
         if progress is not None:
             progress(min(1.0, seg.end / duration))
     transcribe_seconds = time.perf_counter() - started
-    if progress is not None:
-        progress(1.0)
 
     detected = language or info.language
     dropped: list[str] = []
     if guard:
-        raw, dropped = apply_guard(raw)
+        raw, dropped = apply_guard(
+            raw, prompts=[p for p in (initial_prompt, options.get("hotwords")) if p], terms=prompt.split(", ")
+        )
+    if hotwords and bias == "targeted":
+        started = time.perf_counter()
+        candidates = find_candidates(raw, hotwords)
+        raw, replaced = redecode_targeted(
+            whisper,
+            mono,
+            raw,
+            candidates,
+            language=language or info.language,
+            beam_size=beam_size,
+            word_timestamps=speakers and not dictation,
+        )
+        transcribe_seconds += time.perf_counter() - started
+        if details is not None:
+            details["candidates"] = {i: terms for i, terms in candidates.items()}
+            details["replaced"] = replaced
+    if progress is not None:
+        progress(1.0)
     if speakers:
         turns = assign_speakers(raw, audio.samples, dictation=dictation, channel_roles=channel_roles)
     else:

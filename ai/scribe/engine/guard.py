@@ -15,6 +15,12 @@ writes what subtitles say rather than what was said, or loops. Four rules, each 
 4. Confidence: a segment Whisper itself thinks is not speech (no_speech_prob high and avg_logprob low), or
    whose text still compresses like a loop (zlib compression ratio above 2.4, Whisper's own threshold)
    after rule 2, is dropped.
+5. Echoes: a segment repeating the previous segment's text over what Whisper thinks is not speech
+   (no_speech_prob above 0.5), or spoken faster than people speak (over 8 words or 15 Chinese characters a
+   second, for more than 3 words) where Whisper has doubts it is speech (no_speech_prob above 0.25), is
+   dropped; Whisper fills a short tail of silence that way.
+6. The prompt: a segment that only repeats the prompt Whisper was given (the Chinese style prompt, or a run
+   of three or more of the biasing terms making up most of the segment) is dropped.
 
 The guard never rewrites words; it only drops segments or removes repeated copies, so every kept word
 is one Whisper heard.
@@ -36,6 +42,10 @@ MIN_REPEATS_NGRAM = 4  # an n-gram (n >= 2) back to back four or more times
 MIN_REPEATS_CHAR = 6  # one Chinese character six or more times (哈哈哈哈 is laughter)
 MIN_REPEATED_SEGMENTS = 3  # the same segment text three or more times in a row
 MAX_NGRAM = 8
+ECHO_NO_SPEECH_PROB = 0.5
+MAX_WORDS_PER_SECOND = 8.0
+MAX_CJK_PER_SECOND = 15.0
+MIN_PROMPT_TERMS = 3
 
 
 @dataclass
@@ -197,12 +207,55 @@ def _describe(seg: RawSegment, reason: str) -> str:
     return f"{seg.start:.1f}–{seg.end:.1f} s, {reason}: “{text}”"
 
 
-def apply_guard(segments: list[RawSegment]) -> tuple[list[RawSegment], list[str]]:
-    """The segments worth keeping (loops collapsed) and a line per removal saying what and why."""
+def too_fast(seg: RawSegment) -> bool:
+    """Whether the segment's text could not have been spoken in its time span."""
+    duration = max(seg.end - seg.start, 0.05)
+    cjk = sum(_is_cjk(c) for c in seg.text)
+    if cjk > 3:
+        return cjk / duration > MAX_CJK_PER_SECOND
+    words = len(seg.text.split())
+    return words > 3 and words / duration > MAX_WORDS_PER_SECOND
+
+
+def repeats_prompt(text: str, prompts: list[str], terms: set[str]) -> bool:
+    """Whether `text` is only the prompt again: a piece of a prompt, or mostly a run of biasing terms."""
+    key = _token_key(text)
+    if len(key) >= 4 and any(key in _token_key(p) for p in prompts):
+        return True
+    if not terms:
+        return False
+    parts = [_token_key(p) for p in re.split(r"[,，、;；.。]", text)]
+    parts = [p for p in parts if p]
+    listed = sum(1 for p in parts if p in terms)
+    return listed >= MIN_PROMPT_TERMS and listed >= 0.6 * len(parts)
+
+
+def apply_guard(
+    segments: list[RawSegment], *, prompts: list[str] | None = None, terms: list[str] | None = None
+) -> tuple[list[RawSegment], list[str]]:
+    """The segments worth keeping (loops collapsed) and a line per removal saying what and why.
+
+    `prompts`: texts given to Whisper as prompts; `terms`: the biasing terms (rule 6).
+    """
     dropped: list[str] = []
     kept: list[RawSegment] = []
+    prompt_list = [p for p in (prompts or []) if p]
+    term_keys = {_token_key(t) for t in (terms or []) if _token_key(t)}
+    previous_key = ""
     for seg in segments:
         if not seg.text.strip():
+            continue
+        key = _token_key(seg.text)
+        echo = key == previous_key and (seg.no_speech_prob or 0.0) > ECHO_NO_SPEECH_PROB
+        previous_key = key
+        if echo:
+            dropped.append(_describe(seg, "echo of the previous segment over silence"))
+            continue
+        if too_fast(seg) and (seg.no_speech_prob or 0.0) > ECHO_NO_SPEECH_PROB / 2:
+            dropped.append(_describe(seg, "faster than speech (a hallucinated tail)"))
+            continue
+        if repeats_prompt(seg.text, prompt_list, term_keys):
+            dropped.append(_describe(seg, "repeats the prompt given to the recogniser"))
             continue
         if (
             seg.no_speech_prob is not None

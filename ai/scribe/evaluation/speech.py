@@ -57,7 +57,7 @@ AUDIO_NOTE = (
     "audio synthesised from the human transcripts with espeak-ng "
     f"(doctor {VOICES['doctor']}, patient {VOICES['patient']}, {WORDS_PER_MINUTE} wpm, one channel)"
 )
-BIASING = ("none", "hotwords", "prompt")
+BIASING = ("none", "hotwords", "prompt", "targeted")
 
 
 @dataclass
@@ -217,17 +217,30 @@ def speaker_accuracy(transcript: Transcript, placed: Sequence[Utterance]) -> tup
     return right, unknown, total
 
 
-def bias_terms(patient_terms: Sequence[str] = ()) -> list[str]:
-    """The production biasing list: the patient's terms first, then the formulary by use."""
+def bias_terms(patient_terms: Sequence[str] = (), limit: int = 60) -> list[str]:
+    """The production biasing list: the patient's terms first, then the formulary by use, at most `limit`."""
     try:
         from ai.scribe.engine.vocabulary import Vocabulary
 
-        return list(Vocabulary.default().hotwords(list(patient_terms), [], 60))
+        return list(Vocabulary.default().hotwords(list(patient_terms), [], limit))
     except ImportError:
         from pharmacy.formulary_data import ESSENTIAL_MEDICINES
 
         names = dict.fromkeys([*patient_terms, *(row[0] for row in ESSENTIAL_MEDICINES)])
-        return list(names)[:60]
+        return list(names)[:limit]
+
+
+def formulary_terms() -> list[str]:
+    """Every Latin-script name of the formulary: generic names and their English synonyms and brands."""
+    from pharmacy.formulary_data import ESSENTIAL_MEDICINES
+
+    names: dict[str, None] = {}
+    for row in ESSENTIAL_MEDICINES:
+        names[row[0]] = None
+        for synonym in row[7]:
+            if synonym.isascii():
+                names[synonym] = None
+    return list(names)
 
 
 def _score(scorer: Any, refs: list[str], hyps: list[str]) -> dict[str, Any]:
@@ -281,6 +294,7 @@ def evaluate_speech(
         raise ValueError(f"unknown biasing {unknown}; choose from {BIASING}")
     scorer = Scorer()
     terms = bias_terms()
+    every_term = list(dict.fromkeys([*terms, *formulary_terms()]))
     refs: list[str] = []
     hyps: dict[str, list[str]] = {b: [] for b in biasing}
     sums: dict[str, dict[str, float]] = {
@@ -304,8 +318,8 @@ def evaluate_speech(
                 audio,
                 model=model,
                 language="en",
-                hotwords=terms if b != "none" else None,
-                bias="prompt" if b == "prompt" else "hotwords",
+                hotwords=None if b == "none" else every_term if b == "targeted" else terms,
+                bias="hotwords" if b == "none" else b,  # type: ignore[arg-type]
                 threads=threads,
                 compute_type=compute_type,
                 beam_size=beam_size,
