@@ -596,12 +596,18 @@ def _assessment(ctx: Extraction) -> list[Suggestion]:
     return out
 
 
-DIAGNOSIS_PHRASE = re.compile(
+DIAGNOSIS_CUE = re.compile(
     r"\b(?:you have|you've got|you have got|he has|she has|this is|that is|it'?s|it is|consistent with|suggestive of|"
-    r"diagnos(?:is is|is of|ed with|e you with)|looks like|sounds like|i think (?:it'?s|you have|this is|that's)|"
-    r"suffer(?:s|ing)? from|signs of|due to|caused by|likely|probably)\s+"
+    r"diagnos(?:is is|is of|ed with|e you with)|looks like|sounds like|suffer(?:s|ing)? from|signs of|due to|caused by|"
+    r"likely|probably)\s+"
+)
+DIAGNOSIS_PHRASE = re.compile(
     r"(?:a |an |some |the |likely |probably |possibly |most likely |just |mild |early )*"
     r"((?:[a-z][a-z'-]*\s?){1,6}?)(?=[,.;!?]|\s(?:and|but|which|that|so|because|from|with|in your|i|we|you)\b|$)"
+)
+_NOT_A_DIAGNOSIS_START = frozenset(
+    "consistent suggestive likely probably possibly due caused signs diagnosed going good fine okay normal nothing not very "
+    "really something what how a the just too pretty kind sort all".split()
 )
 
 
@@ -643,7 +649,10 @@ def _diagnoses(ctx: Extraction) -> list[Suggestion]:
     for unit in units.units:
         if unit.speaker == "patient" or unit.question or unit.index < ctx.sections.exam_start:
             continue
-        for match in DIAGNOSIS_PHRASE.finditer(units.low, unit.start, unit.end):
+        for cue in DIAGNOSIS_CUE.finditer(units.low, unit.start, unit.end):
+            match = DIAGNOSIS_PHRASE.match(units.low, cue.end(), unit.end)
+            if match is None:
+                continue
             phrase = match.group(1).strip()
             start = match.start(1)
             end = start + len(phrase)
@@ -663,24 +672,12 @@ def _diagnoses(ctx: Extraction) -> list[Suggestion]:
 
 def _is_clinical(ctx: Extraction, phrase: str) -> bool:
     words = phrase.split()
-    if len(words) == 0 or words[0] in (
-        "a",
-        "the",
-        "going",
-        "good",
-        "fine",
-        "okay",
-        "normal",
-        "nothing",
-        "not",
-        "very",
-        "really",
-    ):
+    if not words or words[0] in _NOT_A_DIAGNOSIS_START:
         return False
     concepts = ctx.vocabulary.concept_terms
-    return any(w in concepts for w in words) or any(
-        " ".join(words[i : i + 2]) in concepts for i in range(len(words) - 1)
-    )
+    if any(w in concepts for w in words) or any(" ".join(words[i : i + 2]) in concepts for i in range(len(words) - 1)):
+        return True
+    return any(len(w) >= 4 and w in ctx.vocabulary.icd_words for w in words)
 
 
 def _candidates(ctx: Extraction, mention: str, *, exact_code: str) -> list[IcdCandidate]:

@@ -20,7 +20,6 @@ from ai.scribe.engine.vocabulary import Vocabulary
 EXACT_CONFIDENCE = 0.95
 SYNONYM_CONFIDENCE = 0.9
 COMMON_PRIOR = 0.04  # cosine bonus for codes in common use
-MIN_COSINE = 0.45  # below this an encoder candidate is not worth showing
 
 
 @dataclass(frozen=True)
@@ -84,8 +83,6 @@ class IcdRanker:
             if code in exclude:
                 continue
             cosine = float(scores[index])
-            if cosine < MIN_COSINE and out:
-                break
             out.append(IcdCandidate(code, self.vocabulary.icd[code].title, _confidence(cosine), "encoder"))
             if len(out) == k:
                 break

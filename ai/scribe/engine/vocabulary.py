@@ -152,6 +152,13 @@ COMMON_DRUGS = (
     "Tramadol",
 )
 
+# Words of ICD titles that say how, not what.
+_TITLE_GRAMMAR = frozenset(
+    "other unspecified specified without with due following elsewhere classified site sites part parts type types "
+    "state states than more less and from that this those these which when where while into onto upon after before "
+    "during other's also only such same some many body left right both each acute chronic mild severe".split()
+)
+
 # Morphology of words that are medical but not drug names: excluded from the medwer drug names.
 _NOT_DRUG = re.compile(
     r"(?:emia|aemia|itis|osis|oses|ectomy|otomy|ostomy|plasty|scopy|graphy|gram|algia|pathy|plegia|trophy|"
@@ -331,6 +338,12 @@ class Vocabulary:
         return title_aliases(icd.title)[0] if icd and title_aliases(icd.title) else (icd.title if icd else code)
 
     @cached_property
+    def icd_words(self) -> frozenset[str]:
+        """Words of the ICD-10 titles that name body parts and disorders (not the titles' grammar)."""
+        words = {w for c in self.icd.values() for w in TOKEN.findall(c.title.lower())}
+        return frozenset(words - _TITLE_GRAMMAR)
+
+    @cached_property
     def concept_terms(self) -> frozenset[str]:
         """Medical terms (the medwer list: drug products and ICD-10-CM terms), lower case, for telling a clinical
         phrase from small talk."""
@@ -469,7 +482,12 @@ def medwer_drug_names(known: frozenset[str] = frozenset()) -> frozenset[str]:
     everyday = _everyday_words()
     icd_words = {w for c in icd_codes_who() for w in TOKEN.findall(c.title.lower())}
     icd_words |= {w.replace("ae", "e").replace("oe", "e") for w in icd_words}  # American spellings
-    lexicon_words = set(re.findall(r"[a-z]{4,}", " ".join([*ALLERGENS, *REACTIONS, *CONDITION_SYNONYMS, *(p for ps in SYMPTOMS.values() for p in ps)])))
+    lexicon_words = set(
+        re.findall(
+            r"[a-z]{4,}",
+            " ".join([*ALLERGENS, *REACTIONS, *CONDITION_SYNONYMS, *(p for ps in SYMPTOMS.values() for p in ps)]),
+        )
+    )
 
     def everyday_word(term: str) -> bool:
         stems = {term, term[:-1] if term.endswith("s") else term, term[:-1] if term.endswith("y") else term}
