@@ -149,7 +149,9 @@ def _summarise_zh(items: list[Suggestion]) -> str:
     if family:
         parts.append(f"家族史：{'、'.join(family)}")
     medications = _by_field(items, "medication")
-    taken = _unique(s.text for s in medications if not s.negated and not s.value.get("none") and s.value.get("status") != "new")
+    taken = _unique(
+        s.text for s in medications if not s.negated and not s.value.get("none") and s.value.get("status") != "new"
+    )
     if taken:
         parts.append(f"用药：{'；'.join(taken)}")
     elif any(s.value.get("none") for s in medications):

@@ -255,7 +255,9 @@ TESTS_ZH: dict[str, str] = {
     "肠镜": "colonoscopy",
 }
 FOLLOW_UP_ZH = re.compile(
-    r"(?:((?:" + NUMBER_ZH + r"|几)\s*(?:个)?(?:天|周|星期|个月))(?:以?后|之后)?(?:再)?(?:来)?(?:复查|复诊|回来|随访))|复查|复诊|随访"
+    r"(?:((?:"
+    + NUMBER_ZH
+    + r"|几)\s*(?:个)?(?:天|周|星期|个月))(?:以?后|之后)?(?:再)?(?:来)?(?:复查|复诊|回来|随访))|复查|复诊|随访"
 )
 
 
@@ -430,7 +432,12 @@ def _history(units: TranscriptUnits, findings: list[_Item]) -> list[Suggestion]:
                 min(item.start, item.span_start),
                 max(item.end, item.span_end, duration.end() if duration else 0),
                 0.8,
-                value={"finding": item.name, "finding_en": item.name_en, "present": not item.negated, "duration": duration.group() if duration else ""},
+                value={
+                    "finding": item.name,
+                    "finding_en": item.name_en,
+                    "present": not item.negated,
+                    "duration": duration.group() if duration else "",
+                },
                 negated=item.negated,
                 uncertain=item.uncertain,
             )
@@ -446,7 +453,11 @@ def _past_and_family(conditions: list[_Item], findings: list[_Item]) -> list[Sug
             continue
         if item.family:
             field, text = "family_history", item.name
-            value: dict[str, object] = {"relative": item.relative or "family", "condition": item.name, "code": item.code}
+            value: dict[str, object] = {
+                "relative": item.relative or "family",
+                "condition": item.name,
+                "code": item.code,
+            }
         elif item.code and item.unit.speaker == "patient":
             field, text = "past_history", item.name
             value = {"kind": "condition", "condition": item.name, "code": item.code}
@@ -711,7 +722,14 @@ def _diagnoses(units: TranscriptUnits, conditions: list[_Item], vocabulary: Voca
 
 def _plan(units: TranscriptUnits, medications: list[Suggestion]) -> list[Suggestion]:
     out = [
-        Suggestion("plan", f"开具{m.text}", m.span_start, m.span_end, m.confidence * 0.95, value={"kind": "medication", "action": "start", "medication": dict(m.value)})
+        Suggestion(
+            "plan",
+            f"开具{m.text}",
+            m.span_start,
+            m.span_end,
+            m.confidence * 0.95,
+            value={"kind": "medication", "action": "start", "medication": dict(m.value)},
+        )
         for m in medications
         if m.value.get("status") == "new" and not m.negated
     ]
