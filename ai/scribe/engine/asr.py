@@ -382,7 +382,7 @@ def transcribe(
         )
         transcribe_seconds += time.perf_counter() - started
         if details is not None:
-            details["candidates"] = {i: terms for i, terms in candidates.items()}
+            details["candidates"] = dict(candidates)
             details["replaced"] = replaced
     if progress is not None:
         progress(1.0)
