@@ -15,6 +15,12 @@ def backtest_origins() -> int:
     return int(getattr(settings, "FORECAST_BACKTEST_ORIGINS", 10))
 
 
+def backtest_every_days() -> int:
+    """A full backtest runs when the serving model's is this many days old (or the wards changed); the nights in
+    between retrain the serving kind of model on the newest data. 1: a backtest every night."""
+    return max(int(getattr(settings, "FORECAST_BACKTEST_EVERY_DAYS", 7)), 1)
+
+
 def backtest_step() -> int:
     return int(getattr(settings, "FORECAST_BACKTEST_STEP_DAYS", 7))
 

@@ -100,6 +100,8 @@ def run_note_text(note: dict) -> str:
         return gettext("%(ward)s: no census history, no forecast.") % note
     if code == "short_history":
         return f"{note['ward']}: {short_history_text(note['days'], note['minimum'], note['model'])}"
+    if code == "backtest_reused":
+        return gettext("The backtest of %(night)s still holds: its winner was trained again on the newest data.") % note
     if code == "training_failed" and note.get("version"):
         return (
             gettext(
@@ -152,6 +154,9 @@ class ForecastModel(BaseModel):
     horizon = models.PositiveSmallIntegerField(_("horizon (days)"))
     series_keys = models.JSONField(_("wards trained on"), default=list, blank=True)
     hyperparameters = models.JSONField(_("hyper-parameters"), default=dict, blank=True)
+    backtest_night = models.DateField(
+        _("backtest night"), null=True, blank=True, help_text=_("The night whose backtest the figures come from.")
+    )
     backtest_origins = models.JSONField(_("backtest origins"), default=list, blank=True)
     metrics = models.JSONField(_("backtest metrics"), default=dict, blank=True)
     bootstrap = models.JSONField(_("bootstrap intervals"), default=dict, blank=True)

@@ -35,7 +35,7 @@ logger = logging.getLogger(__name__)
 
 NIGHTLY_TASK = "ai.forecasting.tasks.forecast_nightly_task"
 REGISTRY_LOCK = 7_405_101  # pg_advisory_xact_lock key: model versions are handed out one at a time
-OPTION_KEYS = {"origins": int, "seeds": int, "models": list, "history_days": int}
+OPTION_KEYS = {"origins": int, "seeds": int, "models": list, "history_days": int, "backtest": bool}
 
 # Progress (percent) at the start of each stage.
 STAGE_PROGRESS = {"data": 2, "backtest": 10, "train": 70, "forecast": 85, "plan": 92, "done": 100}
@@ -52,7 +52,12 @@ def forecast_options_clean(options: dict[str, Any] | None) -> dict[str, Any]:
         value = (options or {}).get(key)
         if value is None:
             continue
-        cleaned[key] = [str(item) for item in value] if kind is list else kind(value)
+        if kind is list:
+            cleaned[key] = [str(item) for item in value]
+        elif kind is bool:
+            cleaned[key] = value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes")
+        else:
+            cleaned[key] = kind(value)
     return cleaned
 
 
@@ -221,25 +226,37 @@ def _compute(run: ForecastRun, night: date, options: dict[str, Any], progress: _
     eligible = [history for history in with_history if history.days >= MIN_HISTORY_DAYS]
     short = [history for history in with_history if history.days < MIN_HISTORY_DAYS]
 
-    result = None
+    maes: dict[str, float] = {}  # each candidate's backtest MAE, for the short wards' baseline
     if eligible:
-        progress.enter("backtest")
-        # Every ward with history takes part: the short ones are scored on the baselines only.
-        result = backtest(
-            [history.series for history in with_history],
-            horizon=horizon,
-            n_origins=options.get("origins", conf.backtest_origins()),
-            step=conf.backtest_step(),
-            models=options.get("models") or conf.candidate_models(),
-            seeds=seeds,
-            calendar=calendar,
-            progress=lambda _message, fraction: progress.within(fraction),
-            options=model_options,
-        )
-        winner, reason = choose_model(result)
+        serving = _serving()
+        if _backtest_is_recent(serving, night, eligible, options):
+            # A recent backtest over the same wards still holds: retrain its winner on the newest data.
+            assert serving is not None and serving.backtest_night is not None
+            winner = serving.model_name
+            registry = _registry_fields_reused(serving, eligible)
+            maes = {name: float(score["mae_overall"]) for name, score in serving.metrics.items()}
+            best_baseline = serving.best_baseline
+            outcome.notes.append({"code": "backtest_reused", "night": serving.backtest_night.isoformat()})
+        else:
+            progress.enter("backtest")
+            # Every ward with history takes part: the short ones are scored on the baselines only.
+            result = backtest(
+                [history.series for history in with_history],
+                horizon=horizon,
+                n_origins=options.get("origins", conf.backtest_origins()),
+                step=conf.backtest_step(),
+                models=options.get("models") or conf.candidate_models(),
+                seeds=seeds,
+                calendar=calendar,
+                progress=lambda _message, fraction: progress.within(fraction),
+                options=model_options,
+            )
+            winner, reason = choose_model(result)
+            registry = _registry_fields(result, winner, reason, eligible, horizon, seeds, calendar, night)
+            maes = {name: score.mae_overall for name, score in result.scores.items()}
+            best_baseline = result.best_baseline
 
         progress.enter("train")
-        registry = _registry_fields(result, winner, reason, eligible, horizon, seeds, calendar)
         try:
             forecasts, artifact = _train(
                 eligible, winner, horizon, seeds, calendar, model_options.get(winner), _warm_start(winner)
@@ -247,7 +264,7 @@ def _compute(run: ForecastRun, night: date, options: dict[str, Any], progress: _
         except Exception as exc:
             logger.exception("forecast training of %s failed", winner)
             outcome.failed = {**registry, "error": f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"[:8000]}
-            forecasts, served_by = _forecast_with_serving(eligible, result, horizon, calendar, model_options)
+            forecasts, served_by = _forecast_with_serving(eligible, best_baseline, horizon, calendar, model_options)
             outcome.served_by = served_by
             outcome.notes.append(
                 {
@@ -265,7 +282,7 @@ def _compute(run: ForecastRun, night: date, options: dict[str, Any], progress: _
 
     progress.enter("forecast")
     for history in short:
-        model, forecast = _short_history_forecast(history, result, horizon, calendar)
+        model, forecast = _short_history_forecast(history, maes, horizon, calendar)
         outcome.forecasts.append((history, forecast, (history.days, MIN_HISTORY_DAYS)))
         outcome.notes.append(
             {"code": "short_history", "ward": history.ward.code, "days": history.days, "minimum": MIN_HISTORY_DAYS,
@@ -278,13 +295,11 @@ def _compute(run: ForecastRun, night: date, options: dict[str, Any], progress: _
 PER_SERIES_BASELINES = ("seasonal_naive", "weekday_mean4", "auto_ets", "auto_theta")
 
 
-def _short_history_forecast(history: WardHistory, result: BacktestResult | None, horizon: int, calendar):
-    """A ward with too little history: the per-ward baseline that did best in tonight's backtest (the same day
-    last week when there was no backtest), falling back to the same day last week if it cannot fit."""
-    candidates = []
-    if result is not None:
-        scored = [name for name in PER_SERIES_BASELINES if name in result.scores]
-        candidates = sorted(scored, key=lambda name: result.scores[name].mae_overall)[:1]
+def _short_history_forecast(history: WardHistory, maes: dict[str, float], horizon: int, calendar):
+    """A ward with too little history: the per-ward baseline that did best in the backtest (the same day last
+    week when there was none), falling back to the same day last week if it cannot fit."""
+    scored = [name for name in PER_SERIES_BASELINES if name in maes]
+    candidates = sorted(scored, key=lambda name: maes[name])[:1]
     for model in [*candidates, "seasonal_naive"]:
         try:
             forecasts, _artifact = _fit_models([history.series], model, horizon, 1, calendar)
@@ -312,11 +327,28 @@ def _train(
     return _fit_models([history.series for history in eligible], model, horizon, seeds, calendar, options, init)
 
 
+def _serving() -> ForecastModel | None:
+    return ForecastModel.objects.filter(scope=ForecastModel.Scope.GLOBAL, status=ForecastModel.Status.SERVING).first()
+
+
+def _backtest_is_recent(
+    serving: ForecastModel | None, night: date, eligible: list[WardHistory], options: dict[str, Any]
+) -> bool:
+    """Whether the serving model's backtest may stand for tonight: it is younger than FORECAST_BACKTEST_EVERY_DAYS,
+    over the same wards, tonight does not ask for one (option "backtest"), and its winner is still a candidate."""
+    if options.get("backtest") or serving is None or serving.backtest_night is None:
+        return False
+    candidates = options.get("models") or conf.candidate_models()
+    return (
+        0 <= (night - serving.backtest_night).days < conf.backtest_every_days()
+        and sorted(serving.series_keys) == sorted(history.series.key for history in eligible)
+        and (candidates is None or serving.model_name in candidates)
+    )
+
+
 def _warm_start(model: str) -> bytes | None:
     """The serving model's file when it is the same kind and intact: training continues from its weights."""
-    serving = ForecastModel.objects.filter(
-        scope=ForecastModel.Scope.GLOBAL, status=ForecastModel.Status.SERVING
-    ).first()
+    serving = _serving()
     if serving is None or serving.model_name != model:
         return None
     try:
@@ -327,14 +359,12 @@ def _warm_start(model: str) -> bytes | None:
 
 
 def _forecast_with_serving(
-    eligible: list[WardHistory], result: BacktestResult, horizon: int, calendar, model_options: dict[str, Any]
+    eligible: list[WardHistory], best_baseline: str, horizon: int, calendar, model_options: dict[str, Any]
 ) -> tuple[list[Forecast], ForecastModel | None]:
     """After a failed training: forecasts from the serving model (continuing from its file), else from the best
     baseline of the backtest. Returns the forecasts and the serving model row when it made them."""
-    serving = ForecastModel.objects.filter(
-        scope=ForecastModel.Scope.GLOBAL, status=ForecastModel.Status.SERVING
-    ).first()
-    candidates = ([serving.model_name] if serving else []) + [result.best_baseline, "seasonal_naive"]
+    serving = _serving()
+    candidates = ([serving.model_name] if serving else []) + [best_baseline, "seasonal_naive"]
     last_error: Exception | None = None
     for name in dict.fromkeys(candidates):
         init = _warm_start(name) if serving and name == serving.model_name else None
@@ -359,7 +389,14 @@ def _jsonable(value) -> bool:
 
 
 def _registry_fields(
-    result: BacktestResult, winner: str, reason: str, eligible: list[WardHistory], horizon: int, seeds: int, calendar
+    result: BacktestResult,
+    winner: str,
+    reason: str,
+    eligible: list[WardHistory],
+    horizon: int,
+    seeds: int,
+    calendar,
+    night: date,
 ) -> dict[str, Any]:
     winner_score = result.scores.get(winner)
     hyper = dict((winner_score.extra or {}).get("hyperparameters", {})) if winner_score else {}
@@ -378,6 +415,26 @@ def _registry_fields(
         "best_baseline": result.best_baseline,
         "reason": reason,
         "train_seconds": winner_score.train_seconds if winner_score else None,
+        "backtest_night": night,
+    }
+
+
+def _registry_fields_reused(serving: ForecastModel, eligible: list[WardHistory]) -> dict[str, Any]:
+    """The serving model's backtest figures for its retrained successor, with the new training window."""
+    return {
+        "model_name": serving.model_name,
+        "window_start": min(history.series.dates[0] for history in eligible),
+        "window_end": max(history.series.dates[-1] for history in eligible),
+        "horizon": serving.horizon,
+        "series_keys": [history.series.key for history in eligible],
+        "hyperparameters": serving.hyperparameters,
+        "backtest_origins": serving.backtest_origins,
+        "metrics": serving.metrics,
+        "bootstrap": serving.bootstrap,
+        "best_baseline": serving.best_baseline,
+        "reason": serving.reason,
+        "train_seconds": serving.train_seconds,
+        "backtest_night": serving.backtest_night,
     }
 
 

@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from ai.forecasting import services
 from ai.forecasting.models import ForecastModel, WardForecast
 from ai.forecasting.services import artifact_full_path, forecast_nightly_run
-from tests.ai.forecasting.test_nightly_support import CHEAP, small_hospital, today
+from tests.ai.forecasting.test_nightly_support import CHEAP, WardSpec, small_hospital, today
 
 pytestmark = pytest.mark.django_db
 
@@ -40,15 +40,41 @@ def test_the_winner_serves_with_its_file_figures_and_reason():
     assert set(model.bootstrap) <= set(CHEAP["models"])
 
 
-def test_a_newer_night_retires_the_model_that_served():
+def test_a_newer_night_retires_the_model_that_served_and_reuses_a_recent_backtest():
     small_hospital()
     forecast_nightly_run(night=today() - timedelta(days=1), options=CHEAP)
 
-    forecast_nightly_run(night=today(), options=CHEAP)
+    run = forecast_nightly_run(night=today(), options=CHEAP)
 
     old, new = ForecastModel.objects.order_by("version")
     assert (old.status, new.status) == ("retired", "serving")
     assert old.retired_at is not None and new.version == old.version + 1
+    # the backtest of yesterday still holds: the same winner is trained on one more day
+    assert new.model_name == old.model_name and new.metrics == old.metrics
+    assert new.backtest_night == old.backtest_night == today() - timedelta(days=1)
+    assert new.window_end == old.window_end + timedelta(days=1)
+    assert "backtest" not in run.stage_seconds
+    assert run.note_texts == [
+        f"The backtest of {today() - timedelta(days=1)} still holds: its winner was trained again on the newest data."
+    ]
+
+
+def test_a_backtest_runs_again_when_it_is_old_or_the_wards_changed(settings):
+    settings.FORECAST_BACKTEST_EVERY_DAYS = 2
+    small_hospital()
+    forecast_nightly_run(night=today() - timedelta(days=2), options=CHEAP)
+
+    run = forecast_nightly_run(night=today(), options=CHEAP)  # two days later
+
+    assert "backtest" in run.stage_seconds
+    assert ForecastModel.objects.get(status="serving").backtest_night == today()
+    settings.FORECAST_BACKTEST_EVERY_DAYS = 7
+    forecast_nightly_run(night=today() + timedelta(days=1), options=CHEAP)
+    assert ForecastModel.objects.get(status="serving").backtest_night == today()  # reused
+    small_hospital((WardSpec("GM3", "general_medicine", 20, 14.0),))  # a new ward with history
+    run = forecast_nightly_run(night=today() + timedelta(days=2), options=CHEAP)
+    model = ForecastModel.objects.get(status="serving")
+    assert "backtest" in run.stage_seconds and "GM3" in model.series_keys
 
 
 def test_a_failed_training_leaves_the_previous_model_serving(monkeypatch):
