@@ -102,6 +102,6 @@ def progress_interval_seconds() -> float:
     return float(_get("SCRIBE_PROGRESS_INTERVAL_SECONDS", 1.0))
 
 
-def poll_seconds() -> int:
+def poll_seconds() -> float:
     """How often the job page asks for the job's status while it runs (SCRIBE_POLL_SECONDS, default 2)."""
-    return int(_get("SCRIBE_POLL_SECONDS", 2))
+    return max(0.2, float(_get("SCRIBE_POLL_SECONDS", 2)))

@@ -257,7 +257,7 @@ def _status_context(job: ScribeJob) -> dict:
     reached = STAGES.index(job.status) if job.status in STAGES else -1
     return {
         "job": job,
-        "poll_seconds": conf.poll_seconds(),
+        "poll_ms": round(conf.poll_seconds() * 1000),
         "stages": [
             {"code": code, "label": ScribeJob.Status(code).label, "done": index < reached, "current": index == reached}
             for index, code in enumerate(STAGES)
