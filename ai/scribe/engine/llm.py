@@ -166,6 +166,15 @@ def _stem(word: str) -> str:
     return word
 
 
+def _known(word: str, fact_words: set[str]) -> bool:
+    """The word, or a word of the same family ("allergic" for "allergies"), is among the facts' words."""
+    stem = _stem(word)
+    if stem in fact_words:
+        return True
+    prefix = stem[: max(6, len(stem) - 3)]
+    return len(prefix) >= 6 and any(w.startswith(prefix) for w in fact_words)
+
+
 def _clinical_terms_en(vocabulary: Vocabulary | None) -> set[str]:
     terms = set(medical_terms())
     terms |= set(SYMPTOMS)
@@ -186,7 +195,7 @@ def _check_terms_en(rewrite: str, facts: str, suggestions: list[Suggestion], voc
         for size in range(max_words, 0, -1):
             phrase = " ".join(words[i : i + size])
             if len(words[i : i + size]) == size and phrase in terms:
-                missing = [w for w in words[i : i + size] if _stem(w) not in fact_words]
+                missing = [w for w in words[i : i + size] if not _known(w, fact_words)]
                 if missing:
                     return f"new clinical term {phrase!r}"
                 i += size
