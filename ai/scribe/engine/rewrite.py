@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 
 FILLERS = re.compile(
-    r"\b(?:um+|uh+|uh-huh|mm-hmm|hmm+|er+|ah+|erm|you know|i mean|kinda|sorta|basically|literally)\b[,]?\s*"
-    r"|\blike,\s*",
+    r"(?:,\s*)?\b(?:um+|uh+|uh-huh|mm-hmm|hmm+|er+|ah+|erm|you know|i mean|kinda|sorta|basically|literally)\b,?"
+    r"|(?:,\s*)?\blike,",
     re.IGNORECASE,
 )
 LEADING = re.compile(
@@ -52,6 +52,12 @@ _NOT_VERB = {
     "honestly",
     "guess",
 }
+# After "you", these make it the subject ("on exam you have", "today you feel").
+_SUBJECT_VERBS = {
+    "have", "had", "are", "were", "can", "could", "will", "would", "should", "need", "feel", "felt", "look", "looks",
+    "seem", "got", "get", "do", "did", "don't", "didn't", "haven't", "aren't", "may", "might", "must", "take", "told",
+    "said", "mentioned", "describe", "report", "reported", "appear", "sound", "still", "also", "just", "really",
+}  # fmt: skip
 _CLAUSE_START = {
     "and",
     "but",
@@ -150,7 +156,7 @@ def untokenise(text: str) -> str:
 def clean(text: str) -> str:
     """Speech without fillers and stutters, single-spaced, first letter upper case."""
     text = DICTATION.sub("", text)
-    text = FILLERS.sub("", text)
+    text = FILLERS.sub(" ", text)
     text = LEADING.sub("", text)
     text = re.sub(r"\bi\b", "I", text)
     text = _REPEAT.sub(r"\1", text)
@@ -166,7 +172,7 @@ def third_person(text: str, speaker: str, pronoun: str = "they") -> str:
     """The sentence as a note would say it about the patient: the patient's first person or the doctor's
     second person becomes `pronoun` ("he", "she" or "they" = "the patient")."""
     forms = PRONOUNS.get(pronoun, PRONOUNS["they"])
-    text = untokenise(FILLERS.sub("", text))
+    text = untokenise(FILLERS.sub(" ", text))
     words = re.findall(r"[A-Za-z]+(?:'[a-z]+)?|\d+(?:[.,/]\d+)*%?|[^\sA-Za-z\d]", text)
     if speaker == "patient":
         subject, obj, possessive, reflexive = ("i", "i'm", "i've", "i'll", "i'd"), "me", "my", "myself"
@@ -176,8 +182,9 @@ def third_person(text: str, speaker: str, pronoun: str = "they") -> str:
         return clean(text)
     out: list[str] = []
     conjugate_next = False
-    for word in words:
+    for index, word in enumerate(words):
         low = word.lower()
+        following = words[index + 1].lower() if index + 1 < len(words) else ""
         if conjugate_next and (low.isalpha() or low in _IRREGULAR):
             if low in _NOT_VERB:
                 out.append(word)
@@ -187,7 +194,14 @@ def third_person(text: str, speaker: str, pronoun: str = "they") -> str:
             continue
         conjugate_next = False
         previous = out[-1].lower() if out else ""
-        if speaker == "doctor" and low == "you" and previous and previous not in _CLAUSE_START and previous.isalpha():
+        if (
+            speaker == "doctor"
+            and low == "you"
+            and previous
+            and previous not in _CLAUSE_START
+            and previous.isalpha()
+            and following not in _SUBJECT_VERBS
+        ):
             out.append(forms["object"])
         elif low in subject:
             base = forms["subject"]
