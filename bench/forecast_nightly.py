@@ -5,8 +5,10 @@ ward profiles, repeated: general medicine, cardiology, respiratory, surgery, ort
 maternity, intensive care) and 3 years of simulated daily census ending yesterday (hospital.demo.census:
 weekly and yearly seasonality, Chinese holidays, trend, transfers), then runs tonight's job in process exactly
 as the worker does (ai.forecasting.services.forecast_nightly_run) with the nightly settings (backtest origins,
-seeds, candidate models from the FORECAST_* settings unless given here), and prints the seconds of each stage,
-each candidate's backtest time and error, and the model that serves. Model files go to a temporary
+seeds, candidate models from the FORECAST_* settings unless given here) for two nights: a backtest night (the
+first night, and once every FORECAST_BACKTEST_EVERY_DAYS) and the ordinary night after it, which retrains the
+winner on one more day. It prints the seconds of each stage of both, each candidate's backtest time and error,
+and the model that serves. Model files go to a temporary
 directory. Drops the database at the end.
 
     python bench/forecast_nightly.py [--wards 20] [--years 3] [--origins 10] [--seeds 3] [--models a,b]
@@ -85,6 +87,16 @@ def build_hospital(wards: int, years: int) -> tuple[int, int]:
     return len(by_code), len(rows)
 
 
+def _night(run_night, night, options):
+    started = time.perf_counter()
+    run = run_night(night=night, options=options)
+    wall = time.perf_counter() - started
+    if run.status != "succeeded":
+        print(f"the run of {night} failed: {run.error}", file=sys.stderr)
+        return None, wall
+    return run, wall
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--wards", type=int, default=20)
@@ -124,21 +136,33 @@ def main() -> int:
             }.items()
             if value is not None
         }
-        started = time.perf_counter()
-        run = forecast_nightly_run(night=timezone.localdate(), options=options)
-        wall = time.perf_counter() - started
-        if run.status != "succeeded":
-            print(f"the run failed: {run.error}", file=sys.stderr)
-            return 1
-        model = ForecastModel.objects.get(status="serving")
-        stages = [(stage, f"{run.stage_seconds.get(stage, 0.0):.1f}") for stage in STAGES]
         print(
             f"Nightly forecast: {ward_count} wards x {args.years} years ({census_rows:,} census rows, built in "
-            f"{build_seconds:.0f} s); {len(model.backtest_origins)} weekly origins, "
-            f"{options.get('seeds', conf.backtest_seeds())} seeds per network, horizon {model.horizon} days\n"
+            f"{build_seconds:.0f} s); {options.get('origins', conf.backtest_origins())} weekly origins, "
+            f"{options.get('seeds', conf.backtest_seeds())} seeds per network, candidates: "
+            f"{', '.join(options.get('models') or conf.candidate_models() or ['all'])}\n"
         )
-        print(table([("stage", "seconds"), *stages, ("total (run row)", f"{run.duration_seconds:.1f}"),
-                     ("total (wall clock)", f"{wall:.1f}")]))  # fmt: skip
+        tonight = timezone.localdate()
+        # A backtest night (the first, or once a week), then an ordinary night that retrains the winner.
+        backtest_run, backtest_wall = _night(forecast_nightly_run, tonight - timedelta(days=1), options)
+        if backtest_run is None:
+            return 1
+        model = ForecastModel.objects.get(status="serving")
+        ordinary_run, ordinary_wall = _night(forecast_nightly_run, tonight, options)
+        if ordinary_run is None:
+            return 1
+        rows = [("stage", "backtest night (s)", "ordinary night (s)")]
+        for stage in STAGES:
+            rows.append(
+                (
+                    stage,
+                    f"{backtest_run.stage_seconds.get(stage, 0.0):.1f}",
+                    f"{ordinary_run.stage_seconds.get(stage, 0.0):.1f}",
+                )
+            )
+        rows.append(("total (run row)", f"{backtest_run.duration_seconds:.1f}", f"{ordinary_run.duration_seconds:.1f}"))
+        rows.append(("total (wall clock)", f"{backtest_wall:.1f}", f"{ordinary_wall:.1f}"))
+        print(table(rows))
         print()
         rows = [("candidate", "backtest s", "MAE h1-14", "MASE", "80% cov.", "95% cov.", "vs best baseline")]
         for name, score in sorted(model.metrics.items(), key=lambda item: item[1]["mae_overall"]):
@@ -159,10 +183,11 @@ def main() -> int:
             )
         print(table(rows))
         print(
-            f"\nserving: {model.model_name} v{model.version}; {WardForecast.objects.filter(run=run).count()} "
-            f"forecast rows, {BedPlanEntry.objects.filter(run=run).count()} plan entries"
+            f"\nserving: {model.model_name}; per night {WardForecast.objects.filter(run=ordinary_run).count()} "
+            f"forecast rows, {BedPlanEntry.objects.filter(run=ordinary_run).count()} plan entries"
         )
-        print(machine_line())
+        load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+        print(f"{machine_line()}; load average at the end {load}")
     return 0
 
 
