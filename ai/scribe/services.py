@@ -626,6 +626,24 @@ def scribe_note_fill(*, job: ScribeJob, filled_by: User) -> ClinicalNote:
     return note
 
 
+def scribe_jobs_requeue_stale(*, now: datetime | None = None) -> list[int]:
+    """Enqueue again the jobs whose task seems lost: queued for longer than SCRIBE_STALE_CLAIM_SECONDS (the
+    broker lost the message), or running without progress for that long (its worker died and no redelivery
+    came). Returns their ids. Harmless if the original delivery is alive after all: the claim leaves a job
+    to a delivery that reports progress, and results are fenced on the attempt."""
+    now = now or timezone.now()
+    quiet = now - timedelta(seconds=conf.stale_claim_seconds())
+    stale = list(
+        ScribeJob.objects.filter(status=ScribeJob.Status.QUEUED, created_at__lt=quiet).values_list("pk", flat=True)
+    ) + list(
+        ScribeJob.objects.filter(status__in=ScribeJob.RUNNING, heartbeat_at__lt=quiet).values_list("pk", flat=True)
+    )
+    for job_id in stale:
+        logger.warning("scribe job %s looks lost; enqueued again", job_id)
+        current_app.send_task(RUN_TASK, args=[job_id], queue="ai")
+    return stale
+
+
 # --- retention ----------------------------------------------------------------------------------------------
 
 

@@ -11,7 +11,7 @@ from django.db import InterfaceError, OperationalError
 
 from ai.scribe import conf
 from ai.scribe.pipeline import scribe_job_run
-from ai.scribe.services import scribe_audio_purge
+from ai.scribe.services import scribe_audio_purge, scribe_jobs_requeue_stale
 from hospital.core.request_context import RequestContext, reset_request_context, set_request_context
 
 
@@ -47,3 +47,9 @@ def scribe_audio_purge_task() -> int:
         return scribe_audio_purge()
     finally:
         reset_request_context(token)
+
+
+@shared_task(name="ai.scribe.tasks.scribe_stale_jobs_task", acks_late=True, ignore_result=True, queue="ai")
+def scribe_stale_jobs_task() -> int:
+    """Enqueue again the jobs whose task was lost (ai.scribe.services.scribe_jobs_requeue_stale). For beat."""
+    return len(scribe_jobs_requeue_stale())

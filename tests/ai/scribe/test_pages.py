@@ -223,3 +223,13 @@ def test_the_admin_lists_jobs_without_their_clinical_text(client, team, user_fac
     assert listing.status_code == 200 and detail.status_code == 200
     assert "chest pain" not in detail.content.decode().lower()
     assert "Queued" in listing.content.decode()
+
+
+def test_the_upload_form_still_needs_its_csrf_token(team):
+    from django.test import Client
+
+    doctor, *_rest, encounter = team
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(doctor)
+    refused = client.post(f"/scribe/new/?encounter={encounter.external_id}", {"transcript": "Doctor: hello"})
+    assert refused.status_code == 403 and not ScribeJob.objects.exists()

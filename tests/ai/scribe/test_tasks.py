@@ -87,3 +87,40 @@ def test_the_purge_deletes_recordings_past_retention_and_keeps_their_transcripts
 
 def test_the_beat_entry_names_a_registered_task():
     assert "ai.scribe.tasks.scribe_audio_purge_task" in app.tasks
+
+
+def _queued_on_ai() -> list[tuple[str, str]]:
+    """(task name, args) of the messages waiting on the broker's "ai" queue."""
+    import json
+
+    import redis
+    from django.conf import settings
+
+    raw = redis.Redis.from_url(settings.CELERY_BROKER_URL).lrange("ai", 0, -1)
+    return [(m["headers"]["task"], m["headers"]["argsrepr"]) for m in map(json.loads, raw)]
+
+
+def test_jobs_whose_task_was_lost_are_enqueued_again_and_taken_over(team):
+    from ai.scribe import services
+    from ai.scribe.tasks import scribe_stale_jobs_task
+    from tests.ai.scribe.test_services_support import purge_broker_queues
+
+    purge_broker_queues()
+    doctor, *_rest, encounter = team
+    lost_in_queue = transcript_job(encounter, doctor)
+    died_running = transcript_job(encounter, doctor)
+    fresh = transcript_job(encounter, doctor)
+    services.scribe_job_claim(job_id=died_running.pk, task_id="dead-delivery")
+    services.scribe_job_claim(job_id=fresh.pk, task_id="live-delivery")
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    ScribeJob.objects.filter(pk=lost_in_queue.pk).update(created_at=an_hour_ago)
+    ScribeJob.objects.filter(pk=died_running.pk).update(heartbeat_at=an_hour_ago)
+
+    assert scribe_stale_jobs_task() == 2
+
+    expected = [(scribe_job_run_task.name, f"[{job.pk}]") for job in (lost_in_queue, died_running)]
+    assert sorted(_queued_on_ai()) == sorted(expected)
+    purge_broker_queues()
+    # the new delivery takes over the job the dead one left; the live one keeps its own
+    assert services.scribe_job_claim(job_id=died_running.pk, task_id="requeued").attempt == 2
+    assert services.scribe_job_claim(job_id=fresh.pk, task_id="requeued") is None
