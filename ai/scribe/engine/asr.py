@@ -11,13 +11,23 @@ SCRIBE_WHISPER_MULTILINGUAL_MODEL (default "base") is used instead and named in 
 setting empty, `UnsupportedLanguage` is raised. For Chinese, a short Simplified-Chinese prompt keeps
 Whisper from writing Traditional characters.
 
-Vocabulary biasing. `hotwords` (the hospital's formulary names and the patient's active problems and
-medications, most important first) are given to Whisper as a prompt of previous text, so that spellings
-it would not guess ("amlodipine", "bisoprolol") become likely. Whisper's prompt is limited (half of its
-448-token context, shared with the text of the previous window), so the list is cut, whole terms only,
-at `hotword_tokens` tokens. `bias="hotwords"` repeats the list before every 30 s window (faster-whisper's
-`hotwords`); `bias="prompt"` gives it once as the initial prompt, which only steers the first window or
-two. The evaluation (ai/scribe/evaluation/speech.py) measures what each gains.
+Vocabulary biasing. `hotwords` are the hospital's formulary names and the patient's active problems and
+medications, most important first. Three ways to use them (`bias`):
+- "hotwords": given to Whisper as a prompt of previous text before every 30 s window (faster-whisper's
+  `hotwords`), so spellings it would not guess ("amlodipine", "bisoprolol") become likely. Whisper's
+  prompt is limited (half of its 448-token context, shared with the previous window's text), so the list
+  is cut, whole terms only, at `hotword_tokens` tokens.
+- "prompt": the same, once, as the initial prompt (it steers the first window or two).
+- "targeted": a first pass without biasing; then each segment holding a run of words that sounds like a
+  term of the list (a spelling-independent sound key within 0.75 similarity: "met for in" ~ metformin)
+  is decoded again with only those few terms as hotwords, and its new text is kept only when it contains
+  one of them and otherwise agrees with the first pass. A long prompt of names makes small Whisper models
+  write names that were not said and imitate the list; this asks about a name only where the audio
+  suggests one, and any length of vocabulary fits.
+The evaluation (ai/scribe/evaluation/speech.py) measures what each gains.
+
+Whisper falls back to sampling at higher temperatures when greedy decoding loops; the random seed is fixed
+so the same recording always gives the same transcript.
 """
 
 from __future__ import annotations

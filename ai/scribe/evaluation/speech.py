@@ -26,7 +26,14 @@ Vocabulary biasing, honestly: the hospital's formulary names in the order the pr
 (ai.scribe.engine.vocabulary.Vocabulary.hotwords: its most used drugs first, then the rest of the
 formulary), and the patient's active problems and medications as a record would know them before the
 visit. PriMock57's patients are actors with no prior record, so that part is empty here; nothing from the
-reference note or the transcript is used.
+reference note or the transcript is used. The variants (`biasing`):
+- "none": no biasing.
+- "hotwords": the production list (60 terms, cut to whole terms within 96 prompt tokens) before every
+  30 s window (faster-whisper's `hotwords`).
+- "prompt": the same list as the initial prompt only.
+- "targeted": a first pass without biasing; each segment with a run of words that sounds like a
+  formulary name (every Latin-script name and synonym of the formulary) is decoded again with only those
+  names as hotwords, and the new text is kept when it contains one and otherwise agrees (asr.py).
 """
 
 from __future__ import annotations
@@ -298,7 +305,16 @@ def evaluate_speech(
     refs: list[str] = []
     hyps: dict[str, list[str]] = {b: [] for b in biasing}
     sums: dict[str, dict[str, float]] = {
-        b: {"right": 0.0, "unknown": 0.0, "spoken": 0.0, "transcribe_s": 0.0, "dropped": 0} for b in biasing
+        b: {
+            "right": 0.0,
+            "unknown": 0.0,
+            "spoken": 0.0,
+            "transcribe_s": 0.0,
+            "dropped": 0,
+            "redecoded": 0,
+            "replaced": 0,
+        }
+        for b in biasing
     }
     per: list[dict[str, Any]] = []
     audio_seconds = 0.0
@@ -314,6 +330,7 @@ def evaluate_speech(
         }
         for b in biasing:
             started = time.perf_counter()
+            details: dict[str, Any] = {}
             tr = transcribe(
                 audio,
                 model=model,
@@ -323,6 +340,7 @@ def evaluate_speech(
                 threads=threads,
                 compute_type=compute_type,
                 beam_size=beam_size,
+                details=details,
             )
             wall = time.perf_counter() - started
             hyps[b].append(tr.text)
@@ -333,6 +351,8 @@ def evaluate_speech(
             s["spoken"] += spoken
             s["transcribe_s"] += tr.transcribe_seconds
             s["dropped"] += len(tr.dropped)
+            s["redecoded"] += len(details.get("candidates", {}))
+            s["replaced"] += len(details.get("replaced", []))
             one = _score(scorer, [reference], [tr.text])
             row[b] = {
                 "wer": one["wer"],
@@ -343,6 +363,8 @@ def evaluate_speech(
                 "rtf": tr.transcribe_seconds / audio.duration_s,
                 "segments": len(tr.segments),
                 "dropped": len(tr.dropped),
+                "redecoded": len(details.get("candidates", {})),
+                "replaced": details.get("replaced", []),
                 "wall_seconds": round(wall, 2),
             }
             if log:
@@ -363,6 +385,8 @@ def evaluate_speech(
             "rtf": s["transcribe_s"] / audio_seconds if audio_seconds else None,
             "transcribe_seconds": round(s["transcribe_s"], 1),
             "dropped": int(s["dropped"]),
+            "redecoded_segments": int(s["redecoded"]),
+            "replaced_segments": int(s["replaced"]),
         }
     return {
         "split": SPLIT,
