@@ -72,7 +72,8 @@ def forecast_run_request(
     """Queue the nightly job for `night` (default today) unless that night already ran or is running.
 
     Returns (run, queued). Guarantees: one run row per night; a succeeded night is never queued again
-    (the job is idempotent per date); a failed night is queued again; the task is enqueued on commit.
+    (the job is idempotent per date), nor one already queued or running (unless silent for longer than a run
+    may take: its worker was lost); a failed night is queued again; the task is enqueued on commit.
     """
     night = night or today()
     run, _created = ForecastRun.objects.select_for_update().get_or_create(
@@ -80,14 +81,14 @@ def forecast_run_request(
     )
     if run.status == ForecastRun.Status.SUCCEEDED:
         return run, False
-    if run.status == ForecastRun.Status.RUNNING and not _stale(run):
+    waiting = (ForecastRun.Status.QUEUED, ForecastRun.Status.RUNNING)
+    if not _created and run.status in waiting and not _stale(run):
         return run, False
-    if run.status != ForecastRun.Status.QUEUED or _created:
-        run.status, run.stage, run.progress = ForecastRun.Status.QUEUED, ForecastRun.Stage.QUEUED, 0
-        run.requested_by = requested_by or run.requested_by
-        if options is not None:
-            run.options = forecast_options_clean(options)
-        run.save()
+    run.status, run.stage, run.progress = ForecastRun.Status.QUEUED, ForecastRun.Stage.QUEUED, 0
+    run.requested_by = requested_by or run.requested_by
+    if options is not None:
+        run.options = forecast_options_clean(options)
+    run.save()
     night_iso, run_options = night.isoformat(), run.options
     transaction.on_commit(lambda: _enqueue(night_iso, run_options))
     return run, True

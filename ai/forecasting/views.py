@@ -83,7 +83,7 @@ def forecast_run_submit(request):
     elif run.status == ForecastRun.Status.SUCCEEDED:
         messages.info(request, _("The forecast of %(night)s has already run; it is not run twice.") % {"night": night})
     else:
-        messages.info(request, _("The forecast of %(night)s is already running.") % {"night": night})
+        messages.info(request, _("The forecast of %(night)s is already queued or running.") % {"night": night})
     return redirect("forecasting:overview")
 
 

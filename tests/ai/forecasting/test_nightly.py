@@ -169,3 +169,21 @@ def test_the_forecast_interval_is_the_latest_run_made_before_the_day():
     assert forecast_interval(ward_id=wards["GM1"].pk, day=night + timedelta(days=2)) == (row.mean, row.q025, row.q975)
     assert forecast_interval(ward_id=wards["GM1"].pk, day=night - timedelta(days=1)) is None  # made after it
     assert forecast_interval(ward_id=wards["GM1"].pk, day=night + timedelta(days=30)) is None  # beyond the horizon
+
+
+def test_a_night_already_queued_is_queued_once_until_its_worker_is_presumed_lost(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    sent = []
+    monkeypatch.setattr(app, "send_task", lambda name, **options: sent.append(name))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        first, queued_first = forecast_run_request(night=today())
+        _again, queued_again = forecast_run_request(night=today())
+
+    assert (queued_first, queued_again) == (True, False) and len(sent) == 1
+    # a run silent for longer than the task may take is queued again
+    ForecastRun.objects.filter(pk=first.pk).update(status="running", updated_at=first.updated_at - timedelta(hours=2))
+    with django_capture_on_commit_callbacks(execute=True):
+        _run, queued = forecast_run_request(night=today())
+    assert queued and len(sent) == 2
