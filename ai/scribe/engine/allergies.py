@@ -59,7 +59,7 @@ def extract_allergies(units: TranscriptUnits, vocabulary: Vocabulary) -> list[Su
                     substances = _substances(units, vocabulary, unit.start, unit.end)
                     if substances:
                         # "Are you allergic to penicillin?" "No." denies that one substance.
-                        for start, end, substance, category in substances:
+                        for start, _end, substance, category in substances:
                             key = (substance, True)
                             if key not in seen:
                                 seen.add(key)
@@ -180,10 +180,9 @@ def _allergy(
     negated: bool = False,
     confidence: float = 0.88,
 ) -> Suggestion:
+    text = f"{substance} ({reaction})" if reaction else substance
     if negated:
         text = f"not allergic to {substance}"
-    else:
-        text = f"{substance} ({reaction})" if reaction else substance
     return Suggestion(
         field="allergy",
         text=text,

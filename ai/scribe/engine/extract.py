@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - each pattern stays on one line, so a reviewer reads it whole
 """From a transcript to suggested record fields, each with its source span and a confidence.
 
 `extract(transcript)` finds, in an English consultation: the chief complaint, the history of the present
@@ -337,6 +338,7 @@ def _chief_complaint(ctx: Extraction) -> list[Suggestion]:
         for c in ctx.conditions
         if not c.flags.negated and not c.flags.family and c.unit.index < ctx.sections.exam_start
     ]
+    candidates: list[Finding | Condition] = [*affirmed, *conditions]
     # 1. A doctor's framing sentence: "presents today for follow-up of chronic problems", "here for knee pain".
     for unit in units.units[:limit]:
         if unit.speaker == "patient" or unit.question:
@@ -344,7 +346,7 @@ def _chief_complaint(ctx: Extraction) -> list[Suggestion]:
         match = CC_STATEMENT.search(low, unit.start, unit.end)
         if not match:
             continue
-        items = [x for x in (*affirmed, *conditions) if match.end() <= x.start < unit.end]
+        items = [x for x in candidates if match.end() <= x.start < unit.end]
         if items:
             return [_cc_suggestion(ctx, items, match.start(), 0.85)]
     # 2. The patient's first complaint, ideally the answer to the opening question.
@@ -352,7 +354,7 @@ def _chief_complaint(ctx: Extraction) -> list[Suggestion]:
         if unit.speaker == "doctor":
             continue
         turn = units.turn_units(unit)
-        items = [x for x in (*affirmed, *conditions) if turn[0].start <= x.start < turn[-1].end]
+        items = [x for x in candidates if turn[0].start <= x.start < turn[-1].end]
         if FOLLOW_UP_VISIT.search(low, unit.start, unit.end) and not items:
             match = FOLLOW_UP_VISIT.search(low, unit.start, unit.end)
             assert match is not None
@@ -369,13 +371,15 @@ def _chief_complaint(ctx: Extraction) -> list[Suggestion]:
         if items:
             return [_cc_suggestion(ctx, items, None, 0.8 if units.has_speakers else 0.6)]
     # 3. The first finding the doctor asked about and the patient confirmed.
-    first = [x for x in affirmed if x.unit.index < limit]
+    first: list[Finding | Condition] = [x for x in affirmed if x.unit.index < limit]
     if first:
         return [_cc_suggestion(ctx, first[:1], None, 0.6)]
     return []
 
 
-def _cc_suggestion(ctx: Extraction, items: list, start: int | None, confidence: float) -> Suggestion:
+def _cc_suggestion(
+    ctx: Extraction, items: list[Finding | Condition], start: int | None, confidence: float
+) -> Suggestion:
     items = sorted(items, key=lambda x: x.start)
     names: list[str] = []
     chosen = []
@@ -514,7 +518,8 @@ def _past_history(ctx: Extraction) -> list[Suggestion]:
 def _family_history(ctx: Extraction) -> list[Suggestion]:
     out: list[Suggestion] = []
     seen: set[str] = set()
-    for item in (*ctx.conditions, *ctx.findings):
+    everything: list[Finding | Condition] = [*ctx.conditions, *ctx.findings]
+    for item in everything:
         if not item.flags.family or item.flags.negated:
             continue
         relative = item.flags.relative or "family"
@@ -606,8 +611,37 @@ DIAGNOSIS_PHRASE = re.compile(
     r"((?:[a-z][a-z'-]*\s?){1,6}?)(?=[,.;!?]|\s(?:and|but|which|that|so|because|from|with|in your|i|we|you)\b|$)"
 )
 _NOT_A_DIAGNOSIS_START = frozenset(
-    "consistent suggestive likely probably possibly due caused signs diagnosed going good fine okay normal nothing not very "
-    "really something what how a the just too pretty kind sort all".split()
+    [
+        "consistent",
+        "suggestive",
+        "likely",
+        "probably",
+        "possibly",
+        "due",
+        "caused",
+        "signs",
+        "diagnosed",
+        "going",
+        "good",
+        "fine",
+        "okay",
+        "normal",
+        "nothing",
+        "not",
+        "very",
+        "really",
+        "something",
+        "what",
+        "how",
+        "a",
+        "the",
+        "just",
+        "too",
+        "pretty",
+        "kind",
+        "sort",
+        "all",
+    ]
 )
 
 

@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - each pattern stays on one line, so a reviewer reads it whole
 """The scribe's hand-written English word lists: symptoms with their lay words, allergens, reactions, tests,
 routes, frequencies, and the cue words of negation, uncertainty and family history.
 

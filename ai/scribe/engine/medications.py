@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - each pattern stays on one line, so a reviewer reads it whole
 """Medicines named in an English consultation: matched to the formulary, with dose, unit, route and frequency.
 
 A name is a formulary drug (generic name, brand or spoken synonym: "Tylenol" -> Paracetamol, ATC N02BE01),
@@ -130,30 +131,30 @@ def parse_regimen(units: TranscriptUnits, mention: DrugMention, limit: int) -> d
         break
     if not value["dose"]:
         before = low[max(0, mention.start - 30) : mention.start]
-        match = DOSE_BEFORE.search(before)
-        number = parse_number_en(match.group(1)) if match else None
-        if match and number:
+        prefix = DOSE_BEFORE.search(before)
+        number = parse_number_en(prefix.group(1)) if prefix else None
+        if prefix and number:
             value["dose"] = format_number(number)
-            value["unit"] = DOSE_UNITS.get(re.sub(r"\s+", " ", match.group(2)), match.group(2))
-            span_start = mention.start - (len(before) - match.start())
+            value["unit"] = DOSE_UNITS.get(re.sub(r"\s+", " ", prefix.group(2)), prefix.group(2))
+            span_start = mention.start - (len(before) - prefix.start())
     route_text = low[mention.start : limit]
     best_route = None
     for pattern, code in ROUTES:
-        match = compiled(pattern).search(route_text)
-        if match and (best_route is None or match.start() < best_route[0].start()):
-            best_route = (match, code)
+        route = compiled(pattern).search(route_text)
+        if route and (best_route is None or route.start() < best_route[0].start()):
+            best_route = (route, code)
     if best_route:
         value["route"] = best_route[1]
         span_end = max(span_end, mention.start + best_route[0].end())
     best_frequency = None
     for pattern, code in FREQUENCIES:
-        match = compiled(pattern).search(window)
-        if match and (
+        said = compiled(pattern).search(window)
+        if said and (
             best_frequency is None
-            or match.start() < best_frequency[0].start()
-            or (match.start() == best_frequency[0].start() and match.end() > best_frequency[0].end())
+            or said.start() < best_frequency[0].start()
+            or (said.start() == best_frequency[0].start() and said.end() > best_frequency[0].end())
         ):
-            best_frequency = (match, code)
+            best_frequency = (said, code)
     if best_frequency:
         value["frequency"] = best_frequency[1]
         span_end = max(span_end, mention.end + best_frequency[0].end())
@@ -202,9 +203,9 @@ def extract_medications(units: TranscriptUnits, vocabulary: Vocabulary) -> list[
             continue
         limit = _regimen_limit(units, unit, mentions[i + 1].start if i + 1 < len(mentions) else None)
         value = parse_regimen(units, mention, limit)
-        span_start, span_end = value.pop("_span")  # type: ignore[misc]
-        span_start = min(int(span_start), flags.span_start)
-        span_end = max(int(span_end), flags.span_end)
+        regimen_span: tuple[int, int] = value.pop("_span")  # type: ignore[assignment]
+        span_start = min(regimen_span[0], flags.span_start)
+        span_end = max(regimen_span[1], flags.span_end)
         drug = mention.drug
         status = "stopped" if flags.negated and STOP_CUES.search(sentence) else _status(sentence, unit.speaker)
         display = drug.name_en if drug.in_formulary else _display_name(mention.mention, drug)

@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - each pattern stays on one line, so a reviewer reads it whole
 """Is a finding denied, uncertain, or about a relative? NegEx-style cues in the sentence, plus the dialogue:
 a doctor's question ("Any chest pain?") takes its polarity from the patient's answer ("No.").
 

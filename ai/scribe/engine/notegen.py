@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - each pattern stays on one line, so a reviewer reads it whole
 """A full clinical note from a consultation: subjective, objective exam, objective results, assessment and plan.
 
 The note is built from the transcript's own words, in three steps:
@@ -18,6 +19,7 @@ datasets are present, and otherwise falls back to the rule features alone.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import zlib
@@ -104,10 +106,100 @@ _CHUNK_BOUNDARY = re.compile(
     re.IGNORECASE,
 )
 _STOP = frozenset(
-    "the a an and or of to in on for with is are was were be been am i you he she it that this these those my your his her we they me "
-    "him them our so okay ok yeah yes um uh just like know do does did have has had not no but at as if what how there here then "
-    "well right now also very really just gon na wan go going get got would could should will can can't don't it's i'm that's "
-    "mm hmm mhm oh".split()
+    [
+        "the",
+        "a",
+        "an",
+        "and",
+        "or",
+        "of",
+        "to",
+        "in",
+        "on",
+        "for",
+        "with",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "am",
+        "i",
+        "you",
+        "he",
+        "she",
+        "it",
+        "that",
+        "this",
+        "these",
+        "those",
+        "my",
+        "your",
+        "his",
+        "her",
+        "we",
+        "they",
+        "me",
+        "him",
+        "them",
+        "our",
+        "so",
+        "okay",
+        "ok",
+        "yeah",
+        "yes",
+        "um",
+        "uh",
+        "just",
+        "like",
+        "know",
+        "do",
+        "does",
+        "did",
+        "have",
+        "has",
+        "had",
+        "not",
+        "no",
+        "but",
+        "at",
+        "as",
+        "if",
+        "what",
+        "how",
+        "there",
+        "here",
+        "then",
+        "well",
+        "right",
+        "now",
+        "also",
+        "very",
+        "really",
+        "just",
+        "gon",
+        "na",
+        "wan",
+        "go",
+        "going",
+        "get",
+        "got",
+        "would",
+        "could",
+        "should",
+        "will",
+        "can",
+        "can't",
+        "don't",
+        "it's",
+        "i'm",
+        "that's",
+        "mm",
+        "hmm",
+        "mhm",
+        "oh",
+    ]
 )
 CUES: dict[str, re.Pattern[str]] = {
     "exam": compiled(
@@ -417,10 +509,8 @@ def model_for_datasets(datasets_dir: str) -> NoteModel:
         if path.exists():
             return NoteModel.load(path)
         model = train_default(folder, medical_terms())
-        try:
+        with contextlib.suppress(OSError):  # a read-only cache only costs the training again next time
             model.save(path)
-        except OSError:
-            pass  # a read-only cache only costs the training again next time
         return model
     except (OSError, ValueError, KeyError):
         return NoteModel.untrained()

@@ -51,6 +51,10 @@ def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:] + ("" if text.endswith((".", "。")) else ".")
 
 
+def _pressure(systolic: Suggestion, diastolic: Suggestion) -> str:
+    return f"{format_number(float(systolic.value['value']))}/{format_number(float(diastolic.value['value']))} mmHg"
+
+
 def _exam_without_vitals(items: list[Suggestion]) -> list[Suggestion]:
     # A sentence reading out the vital signs is already in the vital-signs part.
     vitals = [(s.span_start, s.span_end) for s in items if s.field == "vital_sign"]
@@ -66,9 +70,7 @@ def _vitals_en(items: list[Suggestion]) -> list[str]:
     parts = []
     systolic, diastolic = values.pop("systolic_bp", None), values.pop("diastolic_bp", None)
     if systolic and diastolic:
-        parts.append(
-            f"blood pressure {format_number(float(systolic.value['value']))}/{format_number(float(diastolic.value['value']))} mmHg"
-        )
+        parts.append(f"blood pressure {_pressure(systolic, diastolic)}")
     elif systolic or diastolic:
         one = systolic or diastolic
         assert one is not None
@@ -170,9 +172,7 @@ def _summarise_zh(items: list[Suggestion]) -> str:
             shown.append(values.pop("temperature").text)
         systolic, diastolic = values.pop("systolic_bp", None), values.pop("diastolic_bp", None)
         if systolic and diastolic:
-            shown.append(
-                f"血压{format_number(float(systolic.value['value']))}/{format_number(float(diastolic.value['value']))} mmHg"
-            )
+            shown.append(f"血压{_pressure(systolic, diastolic)}")
         shown += [s.text for s in values.values()]
         parts.append(f"生命体征：{'，'.join(shown)}")
     exam = _unique(s.text for s in _exam_without_vitals(items))[:MAX_EXAM_ITEMS]

@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - each pattern stays on one line, so a reviewer reads it whole
 """A transcript cut into sentences that know who said them, where they are, and what answered them.
 
 Every later stage works on these units, so each offset it produces points into `Transcript.text`. Speaker

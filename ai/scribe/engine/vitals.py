@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - each pattern stays on one line, so a reviewer reads it whole
 """Vital signs said aloud, with their units: "blood pressure one forty over ninety", "temp 101.2 F", "sats 97%".
 
 The kinds are the EMR's vital-sign codes (emr.models.observations.VitalSign) and the units their UCUM codes
@@ -201,13 +202,14 @@ def _readings_en(units: TranscriptUnits) -> list[Reading]:
                 systolic, diastolic = parse_number_en(match.group(1)), parse_number_en(match.group(2))
                 if systolic is None or diastolic is None or not systolic > diastolic:
                     continue
-                for sub, number in (("systolic_bp", systolic), ("diastolic_bp", diastolic)):
-                    if _in_range(sub, number):
-                        out.append(Reading(sub, number, "mm[Hg]", match.start(), match.end()))
+                for sub, pressure in (("systolic_bp", systolic), ("diastolic_bp", diastolic)):
+                    if _in_range(sub, pressure):
+                        out.append(Reading(sub, pressure, "mm[Hg]", match.start(), match.end()))
                 continue
-            number = parse_number_en(match.group(1))
-            if number is None:
+            parsed = parse_number_en(match.group(1))
+            if parsed is None:
                 continue
+            number = parsed
             if kind == "temperature":
                 reading = _temperature(
                     number, (match.group(2) or match.group(3) or "").lower(), match.start(), match.end()
@@ -228,13 +230,14 @@ def _readings_zh(units: TranscriptUnits) -> list[Reading]:
                 systolic, diastolic = parse_number_zh(match.group(1)), parse_number_zh(match.group(2))
                 if systolic is None or diastolic is None or not systolic > diastolic:
                     continue
-                for sub, number in (("systolic_bp", systolic), ("diastolic_bp", diastolic)):
-                    if _in_range(sub, number):
-                        out.append(Reading(sub, number, "mm[Hg]", match.start(), match.end()))
+                for sub, pressure in (("systolic_bp", systolic), ("diastolic_bp", diastolic)):
+                    if _in_range(sub, pressure):
+                        out.append(Reading(sub, pressure, "mm[Hg]", match.start(), match.end()))
                 continue
-            number = parse_number_zh(match.group(1))
-            if number is None:
+            parsed = parse_number_zh(match.group(1))
+            if parsed is None:
                 continue
+            number = parsed
             if kind == "temperature":
                 unit = match.group(2) or ""
                 said = "f" if unit in ("华氏度", "℉") else ("c" if unit else "")

@@ -154,9 +154,60 @@ COMMON_DRUGS = (
 
 # Words of ICD titles that say how, not what.
 _TITLE_GRAMMAR = frozenset(
-    "other unspecified specified without with due following elsewhere classified site sites part parts type types "
-    "state states than more less and from that this those these which when where while into onto upon after before "
-    "during other's also only such same some many body left right both each acute chronic mild severe".split()
+    [
+        "other",
+        "unspecified",
+        "specified",
+        "without",
+        "with",
+        "due",
+        "following",
+        "elsewhere",
+        "classified",
+        "site",
+        "sites",
+        "part",
+        "parts",
+        "type",
+        "types",
+        "state",
+        "states",
+        "than",
+        "more",
+        "less",
+        "and",
+        "from",
+        "that",
+        "this",
+        "those",
+        "these",
+        "which",
+        "when",
+        "where",
+        "while",
+        "into",
+        "onto",
+        "upon",
+        "after",
+        "before",
+        "during",
+        "other's",
+        "also",
+        "only",
+        "such",
+        "same",
+        "some",
+        "many",
+        "body",
+        "left",
+        "right",
+        "both",
+        "each",
+        "acute",
+        "chronic",
+        "mild",
+        "severe",
+    ]
 )
 
 # Morphology of words that are medical but not drug names: excluded from the medwer drug names.
@@ -288,13 +339,13 @@ class Vocabulary:
     def icd_aliases_en(self) -> dict[str, str]:
         """Lower-case phrase -> ICD-10 code: each title's plain forms, then the lay synonyms (which win)."""
         aliases: dict[str, str] = {}
-        for code in sorted(self.icd.values(), key=lambda c: (not c.leaf, c.code)):
-            if code.code[0] in "VWXYZ":  # external causes and contact reasons are not what a consultation names
+        for icd in sorted(self.icd.values(), key=lambda c: (not c.leaf, c.code)):
+            if icd.code[0] in "VWXYZ":  # external causes and contact reasons are not what a consultation names
                 continue
-            target = code.code if code.leaf else self._leaf_for(code.code)
+            target = icd.code if icd.leaf else self._leaf_for(icd.code)
             if not target:
                 continue
-            for alias in title_aliases(code.title):
+            for alias in title_aliases(icd.title):
                 aliases.setdefault(alias, target)
         for phrase, (_name, code) in self.condition_synonyms.items():
             if code in self.icd:
@@ -307,11 +358,11 @@ class Vocabulary:
         from ai.scribe.engine.zh import CONDITION_SYNONYMS_ZH
 
         aliases: dict[str, str] = {}
-        for code in self.icd.values():
-            if not code.title_zh:
+        for icd in self.icd.values():
+            if not icd.title_zh:
                 continue
-            for alias in zh_title_aliases(code.title_zh):
-                aliases.setdefault(alias, code.code)
+            for alias in zh_title_aliases(icd.title_zh):
+                aliases.setdefault(alias, icd.code)
         for phrase, code in CONDITION_SYNONYMS_ZH.items():
             if code in self.icd:
                 aliases[phrase] = code
@@ -509,7 +560,8 @@ def medwer_drug_names(known: frozenset[str] = frozenset()) -> frozenset[str]:
 def _everyday_words() -> set[str]:
     from ai.scribe.engine.encoder import model_dir
 
-    path = model_dir() / "vocab.txt" if model_dir() else None
+    folder = model_dir()
+    path = folder / "vocab.txt" if folder else None
     if not path or not path.exists():
         return set()
     return {line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip().isalpha()}

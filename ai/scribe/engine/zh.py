@@ -11,10 +11,11 @@ longest first.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from ai.scribe.engine.icd import IcdCandidate
 from ai.scribe.engine.numbers import NUMBER_ZH, format_number, parse_number_zh
-from ai.scribe.engine.types import Suggestion, Transcript
+from ai.scribe.engine.types import Field, Suggestion, Transcript
 from ai.scribe.engine.units import TranscriptUnits, Unit
 from ai.scribe.engine.vitals import extract_vitals
 from ai.scribe.engine.vocabulary import Drug, Vocabulary
@@ -293,7 +294,7 @@ class _Item:
         self.confirmed = True
 
 
-def _substrings(text: str, names: dict[str, object] | list[str]) -> list[tuple[int, int, str]]:
+def _substrings(text: str, names: Iterable[str]) -> list[tuple[int, int, str]]:
     """Non-overlapping occurrences of the names, longest first at each place."""
     keys = sorted(names, key=len, reverse=True)
     if not keys:
@@ -451,6 +452,7 @@ def _past_and_family(conditions: list[_Item], findings: list[_Item]) -> list[Sug
     for item in (*conditions, *findings):
         if item.negated:
             continue
+        field: Field
         if item.family:
             field, text = "family_history", item.name
             value: dict[str, object] = {
@@ -477,7 +479,7 @@ def _past_and_family(conditions: list[_Item], findings: list[_Item]) -> list[Sug
                 value=value,
                 family=item.family,
             )
-        )  # type: ignore[arg-type]
+        )
     return out
 
 

@@ -59,8 +59,9 @@ def default_datasets_dir() -> Path:
     try:
         from django.conf import settings
 
-        if settings.configured and getattr(settings, "DATASETS_DIR", ""):
-            return Path(settings.DATASETS_DIR)
+        configured = str(getattr(settings, "DATASETS_DIR", "") or "") if settings.configured else ""
+        if configured:
+            return Path(configured)
         if settings.configured:
             return (Path(settings.BASE_DIR) / ".." / "shared" / "datasets").resolve()
     except ImportError:  # pragma: no cover
@@ -165,7 +166,7 @@ def primock_transcript(folder: Path, consultation: str) -> Transcript:
         for start, _end, text in _INTERVAL.findall(path.read_text(encoding="utf-8")):
             text = _clean_primock(text)
             if text:
-                utterances.append((float(start), speaker, text))  # type: ignore[arg-type]
+                utterances.append((float(start), speaker, text))
     utterances.sort(key=lambda u: u[0])
     turns: list[tuple[Speaker, str]] = []
     for _start, speaker, text in utterances:

@@ -49,7 +49,8 @@ SECTION_FIELDS: dict[str, tuple[str, ...]] = {
 }
 _NONE_REFERENCE = re.compile(
     r"^\s*(?:none|nil|negative)\b|\bnone known\b|\bnkda\b|\bno known\b|"
-    r"\bno (?:known )?(?:drug |medical |medication |medicine |food )?(?:allergies|allergy|intolerances?|medications?)\b|"
+    r"\bno (?:known )?(?:drug |medical |medication |medicine |food )?"
+    r"(?:allergies|allergy|intolerances?|medications?)\b|"
     r"\bdenies any (?:drug |medication )?allergies\b|\bnot on any\b|\btakes no\b",
     re.IGNORECASE,
 )
@@ -322,8 +323,45 @@ _ABBREVIATIONS = {
     "pain": "pain",
 }
 _STOPWORDS = frozenset(
-    "a an the of in on at to for with and or no not nil is are was were be been has have had x per day days week weeks "
-    "/7 /52 mainly some any also since".split()
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "in",
+        "on",
+        "at",
+        "to",
+        "for",
+        "with",
+        "and",
+        "or",
+        "no",
+        "not",
+        "nil",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "has",
+        "have",
+        "had",
+        "x",
+        "per",
+        "day",
+        "days",
+        "week",
+        "weeks",
+        "/7",
+        "/52",
+        "mainly",
+        "some",
+        "any",
+        "also",
+        "since",
+    ]
 )
 
 

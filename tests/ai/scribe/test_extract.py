@@ -115,7 +115,8 @@ def test_a_question_without_an_answer_suggests_nothing():
 
 
 @pytest.mark.parametrize(
-    "sentence", ["Possible pneumonia.", "We need to rule out pneumonia.", "It might be pneumonia.", "Maybe it is pneumonia."]
+    "sentence",
+    ["Possible pneumonia.", "We need to rule out pneumonia.", "It might be pneumonia.", "Maybe it is pneumonia."],
 )
 def test_uncertainty_cues_mark_the_diagnosis_uncertain(sentence):
     _transcript, suggestions = run([("doctor", sentence)])
@@ -140,7 +141,10 @@ def test_family_history_is_not_the_patients_own():
 
 def test_past_history_and_surgery_from_the_patient():
     _transcript, suggestions = run(
-        [("doctor", "Any medical problems?"), ("patient", "I have high blood pressure and asthma. I had an appendectomy in 2010.")]
+        [
+            ("doctor", "Any medical problems?"),
+            ("patient", "I have high blood pressure and asthma. I had an appendectomy in 2010."),
+        ]
     )
 
     past = {s.text: s for s in of(suggestions, "past_history")}
@@ -163,7 +167,15 @@ def medication(suggestions: list[Suggestion], name: str) -> Suggestion:
         ("I'm on lisinopril 20 milligrams once daily.", "lisinopril", "", "20", "mg", "", "qd"),
         ("She uses her albuterol inhaler two puffs as needed.", "Salbutamol", "R03AC02", "2", "puff", "inhaled", "prn"),
         ("Take Tylenol 1000 mg by mouth every 6 hours.", "Paracetamol", "N02BE01", "1000", "mg", "oral", "q6h"),
-        ("Let me add Flagyl intravenously. It will be five hundred M G every eight hours.", "Metronidazole", "P01AB01", "500", "mg", "iv", "q8h"),
+        (
+            "Let me add Flagyl intravenously. It will be five hundred M G every eight hours.",
+            "Metronidazole",
+            "P01AB01",
+            "500",
+            "mg",
+            "iv",
+            "q8h",
+        ),
         ("He injects insulin glargine 20 units at bedtime.", "Insulin glargine", "A10AE04", "20", "unit", "", "qn"),
     ],
 )
@@ -199,7 +211,9 @@ def test_a_new_prescription_is_also_a_plan_item():
 
 
 def test_no_medicines_is_an_explicit_none():
-    _transcript, suggestions = run([("doctor", "Are you taking any medications?"), ("patient", "No."), ("doctor", "Okay.")])
+    _transcript, suggestions = run(
+        [("doctor", "Are you taking any medications?"), ("patient", "No."), ("doctor", "Okay.")]
+    )
 
     [none] = of(suggestions, "medication")
     assert none.value["none"] is True
@@ -331,7 +345,9 @@ def test_diagnoses_from_the_assessment_rank_above_history():
 
 
 def test_plain_text_with_speaker_labels_is_read_as_a_dialogue():
-    transcript = Transcript(text="Doctor: Any chest pain?\nPatient: No.\nDoctor: Any cough?\nPatient: Yes.", segments=[], language="en")
+    transcript = Transcript(
+        text="Doctor: Any chest pain?\nPatient: No.\nDoctor: Any cough?\nPatient: Yes.", segments=[], language="en"
+    )
 
     suggestions = extract(transcript, vocabulary=vocabulary_without_encoder())
 

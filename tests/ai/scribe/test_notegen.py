@@ -25,10 +25,10 @@ TEMPLATE_WORDS = set(
     re.findall(
         r"[a-z0-9]+",
         (
-            "chief complaint history of present illness review of systems physical examination results assessment and plan "
-            "constitutional heent cardiovascular respiratory gastrointestinal genitourinary musculoskeletal neurological "
-            "psychiatric skin neck endorses denies or vitals patient agreements the patient understands and agrees with the "
-            "recommended medical treatment plan he she his her him the patient's"
+            "chief complaint history of present illness review of systems physical examination results assessment and "
+            "plan constitutional heent cardiovascular respiratory gastrointestinal genitourinary musculoskeletal "
+            "neurological psychiatric skin neck endorses denies or vitals patient agreements the patient "
+            "understands and agrees with the recommended medical treatment plan he she his her him the patient's"
         ),
     )
 )

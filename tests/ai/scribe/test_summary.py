@@ -33,9 +33,31 @@ def test_every_number_and_word_of_the_summary_comes_from_the_fields():
 
     source = " ".join([s.text for s in fields] + [str(v) for s in fields for v in s.value.values()])
     source_words = {w.strip(".") for w in re.findall(r"[a-z0-9.]+", source.lower())}
-    frame = {"presents", "with", "reports", "denies", "past", "history", "family", "medications", "allergies", "vital",
-             "signs", "examination", "assessment", "plan", "and", "possible", "blood", "pressure", "mmhg", "no", "known",
-             "drug", "current"}
+    frame = {
+        "presents",
+        "with",
+        "reports",
+        "denies",
+        "past",
+        "history",
+        "family",
+        "medications",
+        "allergies",
+        "vital",
+        "signs",
+        "examination",
+        "assessment",
+        "plan",
+        "and",
+        "possible",
+        "blood",
+        "pressure",
+        "mmhg",
+        "no",
+        "known",
+        "drug",
+        "current",
+    }
     stray = {w.strip(".") for w in re.findall(r"[a-z0-9.]+", summary.lower())} - source_words - frame - {""}
     assert not stray, stray
 

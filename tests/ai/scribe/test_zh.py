@@ -45,9 +45,18 @@ def test_a_chinese_consultation_end_to_end():
 
     medicines = {s.value["name_zh"]: s.value for s in of(suggestions, "medication")}
     assert medicines["氨氯地平"]["drug_code"] == "C08CA01"
-    assert (medicines["氨氯地平"]["dose"], medicines["氨氯地平"]["unit"], medicines["氨氯地平"]["frequency"]) == ("5", "mg", "qd")
+    assert (medicines["氨氯地平"]["dose"], medicines["氨氯地平"]["unit"], medicines["氨氯地平"]["frequency"]) == (
+        "5",
+        "mg",
+        "qd",
+    )
     amoxicillin = medicines["阿莫西林"]
-    assert (amoxicillin["dose"], amoxicillin["unit"], amoxicillin["route"], amoxicillin["frequency"]) == ("0.5", "g", "oral", "tid")
+    assert (amoxicillin["dose"], amoxicillin["unit"], amoxicillin["route"], amoxicillin["frequency"]) == (
+        "0.5",
+        "g",
+        "oral",
+        "tid",
+    )
     assert amoxicillin["status"] == "new"
     assert medicines["布洛芬"]["frequency"] == "prn"
 
