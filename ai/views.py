@@ -269,8 +269,11 @@ def alerts_page(request):
         "query": query,
         "list_url": _inbox_url(query),
     }
-    template = "ai/alerts_list.html" if request.htmx else "ai/alerts.html"
-    return render(request, template, context)
+    if request.htmx:
+        response = render(request, "ai/alerts_list.html", context)
+        response["HX-Trigger"] = "badge-refresh"  # the menu's count follows the refreshed list
+        return response
+    return render(request, "ai/alerts.html", context)
 
 
 def _status_filter_label(value: str) -> str:

@@ -192,6 +192,14 @@ def test_the_badge_fragment_counts_open_alerts(client, ward1):
     assert after.content.decode().strip() == ""
 
 
+def test_the_list_refresh_also_refreshes_the_badge(client, ward1):
+    client.force_login(ward1.nurse)
+
+    response = client.get(URL, HTTP_HX_REQUEST="true")
+
+    assert response["HX-Trigger"] == "badge-refresh"
+
+
 def test_the_menu_loads_the_badge_after_the_page(client, ward1):
     client.force_login(ward1.nurse)
 
