@@ -14,6 +14,22 @@ from django.utils.translation import gettext_lazy as _
 from hospital.core.models import BaseModel
 from scheduling.models import Ward
 
+# Display names of the engine's model keys (ai.forecasting.engine.models.MODEL_NAMES); unknown keys show as
+# they are. Kept here so that pages do not import the engine.
+MODEL_LABELS = {
+    "seasonal_naive": _("Seasonal naive (same day last week)"),
+    "weekday_mean4": _("Mean of the last 4 same weekdays"),
+    "auto_ets": _("AutoETS (exponential smoothing)"),
+    "auto_theta": "AutoTheta",
+    "lightgbm": _("LightGBM (lags and calendar)"),
+    "gru": _("GRU (recurrent network)"),
+    "lstm": _("LSTM (recurrent network)"),
+}
+
+
+def model_label(name: str) -> str:
+    return str(MODEL_LABELS.get(name, name))
+
 
 class ForecastRun(BaseModel):
     """One night's forecasting job: one row per night (the job is idempotent per date), with where it is.
@@ -96,6 +112,7 @@ class ForecastRun(BaseModel):
 def run_note_text(note: dict) -> str:
     """One run note in words: wards left without a forecast or given a baseline, a failed training."""
     code = note.get("code")
+    note = {**note, **{key: model_label(note[key]) for key in ("serving", "baseline") if note.get(key)}}
     if code == "no_history":
         return gettext("%(ward)s: no census history, no forecast.") % note
     if code == "short_history":
@@ -118,7 +135,7 @@ def run_note_text(note: dict) -> str:
 def short_history_text(days: int, minimum: int, model: str) -> str:
     return gettext(
         "%(days)s days of history, under the %(minimum)s a trained model needs: forecast by the %(model)s baseline."
-    ) % {"days": days, "minimum": minimum, "model": model}
+    ) % {"days": days, "minimum": minimum, "model": model_label(model)}
 
 
 class ForecastModel(BaseModel):

@@ -21,10 +21,9 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from ai.forecasting import conf
-from ai.forecasting.models import BedPlanEntry, ForecastModel, ForecastRun, WardForecast
+from ai.forecasting.models import BedPlanEntry, ForecastModel, ForecastRun, WardForecast, model_label
 from ai.forecasting.plan import explain
 from hospital.core import roles
 from scheduling.models import Ward, WardAssignment
@@ -34,23 +33,6 @@ TABLE_HORIZONS = (1, 7, 14)
 RUNS_SHOWN = 10
 ACTUAL_DAYS_SHOWN = 56
 PROMOTION_MARGIN = 0.02  # a recurrent model serves when its bootstrap interval's upper end is within +2 % MAE
-
-# Display names of the engine's model keys (ai.forecasting.engine.models.MODEL_NAMES); unknown keys show as
-# they are. Kept here so that pages do not import the engine.
-MODEL_LABELS = {
-    "seasonal_naive": gettext_lazy("Seasonal naive (same day last week)"),
-    "weekday_mean4": gettext_lazy("Mean of the last 4 same weekdays"),
-    "auto_ets": gettext_lazy("AutoETS (exponential smoothing)"),
-    "auto_theta": "AutoTheta",
-    "lightgbm": gettext_lazy("LightGBM (lags and calendar)"),
-    "gru": gettext_lazy("GRU (recurrent network)"),
-    "lstm": gettext_lazy("LSTM (recurrent network)"),
-}
-RECURRENT_MODELS = ("gru", "lstm")
-
-
-def model_label(name: str) -> str:
-    return str(MODEL_LABELS.get(name, name))
 
 
 def _is_user(user) -> bool:
