@@ -99,8 +99,8 @@ def ward_forecast_page(request, external_id):
         "plot_labels": {
             "actual": _("Census at midnight"),
             "mean": _("Expected"),
-            "interval80": _("80% interval"),
-            "interval95": _("95% interval"),
+            "interval80": _("%(level)s%% interval") % {"level": 80},
+            "interval95": _("%(level)s%% interval") % {"level": 95},
             "capacity": _("Beds"),
             "yaxis": _("Patients at midnight"),
         },
