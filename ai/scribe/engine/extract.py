@@ -175,6 +175,7 @@ def extract(
     suggestions: list[Suggestion] = []
     suggestions += _chief_complaint(ctx)
     suggestions += _history(ctx)
+    suggestions += _narrative(ctx)
     suggestions += _past_history(ctx)
     suggestions += _family_history(ctx)
     suggestions += medications
@@ -369,7 +370,13 @@ def _chief_complaint(ctx: Extraction) -> list[Suggestion]:
                 )
             ]
         if items:
-            return [_cc_suggestion(ctx, items, None, 0.8 if units.has_speakers else 0.6)]
+            # Symptoms the doctor asks about next and the patient confirms belong to the presenting complaint.
+            following = [
+                x
+                for x in affirmed
+                if x.unit.question and turn[-1].index < x.unit.index <= turn[-1].index + 4 and x not in items
+            ]
+            return [_cc_suggestion(ctx, [*items, *following], None, 0.8 if units.has_speakers else 0.6)]
     # 3. The first finding the doctor asked about and the patient confirmed.
     first: list[Finding | Condition] = [x for x in affirmed if x.unit.index < limit]
     if first:
@@ -407,6 +414,63 @@ def _join(names: list[str]) -> str:
     return ", ".join(names[:-1]) + " and " + names[-1]
 
 
+SOCIAL = compiled(
+    r"smok\w*|cigarettes?|tobacco|vap(?:e|es|ing)|alcohol|drink(?:s|ing)?|beers?|wine|liquor|marijuana|cannabis|"
+    r"recreational drugs|works? (?:as|at|in)|working (?:as|at|in)|job|retired|employed|unemployed|lives? (?:with|alone|in)|"
+    r"married|divorced|widowed|exercise|exercising"
+)
+MAX_NARRATIVE = 10
+
+
+def _narrative(ctx: Extraction) -> list[Suggestion]:
+    """The patient's history as note sentences: what the patient said about the illness (history of present
+    illness) and about smoking, drinking, work and home (social history, kept with the past history)."""
+    units = ctx.units
+    out: list[Suggestion] = []
+    pronoun = rewrite.infer_pronoun(units.transcript)
+    clinical_units = {f.unit.index for f in ctx.findings} | {c.unit.index for c in ctx.conditions}
+    family_units = {x.unit.index for x in (*ctx.findings, *ctx.conditions) if x.flags.family}
+    for unit in units.units:
+        if unit.question or unit.index >= ctx.sections.exam_start or unit.speaker == "doctor":
+            continue
+        raw = units.text[unit.start : unit.end]
+        if (
+            len(raw.split()) < 4
+            or _ALLERGY_SENTENCE.search(units.low, unit.start, unit.end)
+            or unit.index in family_units
+        ):
+            continue  # allergies and relatives' illnesses have their own fields
+        social = SOCIAL.search(units.low, unit.start, unit.end)
+        clinical = unit.index in clinical_units or _is_clinical_sentence(ctx, units.low[unit.start : unit.end])
+        if not social and not clinical:
+            continue
+        text = rewrite.third_person(raw, unit.speaker, pronoun)
+        if len(text.split()) < 3:
+            continue
+        if social and not clinical:
+            out.append(Suggestion("past_history", text, unit.start, unit.end, 0.6, value={"kind": "social"}))
+        elif sum(s.field == "history_present_illness" for s in out) < MAX_NARRATIVE:
+            out.append(
+                Suggestion("history_present_illness", text, unit.start, unit.end, 0.6, value={"kind": "narrative"})
+            )
+    return out
+
+
+def _is_clinical_sentence(ctx: Extraction, sentence: str) -> bool:
+    words = TOKEN_WORDS.findall(sentence)
+    concepts = ctx.vocabulary.concept_terms
+    return any(w in concepts and w not in _EVERYDAY_CONCEPTS for w in words) or any(
+        f"{a} {b}" in concepts for a, b in zip(words, words[1:], strict=False)
+    )
+
+
+TOKEN_WORDS = re.compile(r"[a-z]+")
+# medwer terms that are everyday words in speech
+_EVERYDAY_CONCEPTS = frozenset(
+    ("contact", "male", "female", "well", "feeling", "fall", "cold", "hot", "tired", "pressure")
+)
+
+
 def _history(ctx: Extraction) -> list[Suggestion]:
     """Symptoms present and denied, from the history part of the consultation (before the examination)."""
     units = ctx.units
@@ -439,7 +503,12 @@ def _history(ctx: Extraction) -> list[Suggestion]:
             min(finding.start, finding.flags.span_start),
             max(finding.end, finding.flags.span_end, duration_end),
             confidence,
-            value={"finding": finding.name, "present": not finding.flags.negated, "duration": duration},
+            value={
+                "kind": "finding",
+                "finding": finding.name,
+                "present": not finding.flags.negated,
+                "duration": duration,
+            },
             negated=finding.flags.negated,
             uncertain=finding.flags.uncertain,
         )

@@ -294,6 +294,7 @@ CONDITION_SYNONYMS: dict[str, tuple[str, str]] = {
     "depression": ("depression", "F32.9"),
     "depressed": ("depression", "F32.9"),
     "anxiety disorder": ("anxiety disorder", "F41.9"),
+    "anxiety": ("anxiety disorder", "F41.9"),
     "generalized anxiety disorder": ("generalized anxiety disorder", "F41.1"),
     "bipolar": ("bipolar affective disorder", "F31.9"),
     "bipolar disorder": ("bipolar affective disorder", "F31.9"),

@@ -32,6 +32,7 @@ import numpy as np
 
 from ai.scribe.engine import rewrite
 from ai.scribe.engine.lexicon import compiled
+from ai.scribe.engine.rewrite import infer_pronoun
 from ai.scribe.engine.types import Suggestion, Transcript
 from ai.scribe.engine.units import TranscriptUnits
 
@@ -234,24 +235,6 @@ class Chunk:
 
 
 # ----- chunks --------------------------------------------------------------------------------------------------
-def infer_pronoun(transcript: Transcript) -> str:
-    """He, she or they, from how the doctor speaks of the patient ("58 year old male", "she")."""
-    low = transcript.text.lower()
-    male = len(re.findall(r"\b(?:male|man|gentleman|mr|he|his|him|boy|husband|father)\b", low))
-    female = len(re.findall(r"\b(?:female|woman|lady|mrs|ms|miss|she|her|hers|girl|wife|mother)\b", low))
-    strong_male = re.search(r"\b(?:year[- ]old|yo) (?:male|man|gentleman|boy)\b|\bmr\.? ", low)
-    strong_female = re.search(r"\b(?:year[- ]old|yo) (?:female|woman|lady|girl)\b|\bm(?:r)?s\.? ", low)
-    if strong_male and not strong_female:
-        return "he"
-    if strong_female and not strong_male:
-        return "she"
-    if male > female * 1.3 and male >= 3:
-        return "he"
-    if female > male * 1.3 and female >= 3:
-        return "she"
-    return "they"
-
-
 def chunk_transcript(transcript: Transcript, pronoun: str | None = None) -> list[Chunk]:
     """Short pieces of the dialogue, each rewritten as note prose in the third person."""
     units = TranscriptUnits(transcript)

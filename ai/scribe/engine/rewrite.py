@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from ai.scribe.engine.types import Transcript
+
 FILLERS = re.compile(
     r"(?:,\s*)?\b(?:um+|uh+|uh-huh|mm-hmm|hmm+|er+|ah+|erm|you know|i mean|kinda|sorta|basically|literally)\b,?"
     r"|(?:,\s*)?\blike,",
@@ -78,6 +80,75 @@ _CLAUSE_START = {
     "ok",
     "well",
 }
+# Irregular past tenses: already agree with any subject.
+_PAST = frozenset(
+    [
+        "fell",
+        "felt",
+        "went",
+        "got",
+        "came",
+        "saw",
+        "took",
+        "gave",
+        "made",
+        "said",
+        "told",
+        "began",
+        "broke",
+        "ate",
+        "drank",
+        "ran",
+        "woke",
+        "slept",
+        "thought",
+        "found",
+        "left",
+        "kept",
+        "lost",
+        "hurt",
+        "put",
+        "quit",
+        "cut",
+        "hit",
+        "set",
+        "let",
+        "shut",
+        "spent",
+        "sent",
+        "became",
+        "bought",
+        "brought",
+        "caught",
+        "fought",
+        "taught",
+        "wrote",
+        "rode",
+        "drove",
+        "sat",
+        "stood",
+        "swam",
+        "threw",
+        "knew",
+        "grew",
+        "flew",
+        "wore",
+        "tore",
+        "bit",
+        "hid",
+        "held",
+        "heard",
+        "meant",
+        "paid",
+        "laid",
+        "led",
+        "read",
+        "did",
+        "was",
+        "were",
+        "had",
+    ]
+)
 _BASE_ED = {
     "need",
     "feed",
@@ -237,6 +308,7 @@ def _third_singular(verb: str) -> str:
         return _IRREGULAR[verb]
     if (
         verb in _MODALS
+        or verb in _PAST
         or (verb.endswith(("ed", "ing")) and verb not in _BASE_ED)
         or verb.endswith("n't")
         or not verb.isalpha()
@@ -249,3 +321,21 @@ def _third_singular(verb: str) -> str:
     if len(verb) > 2 and verb.endswith("y") and verb[-2] not in "aeiou":
         return verb[:-1] + "ies"
     return verb + "s"
+
+
+def infer_pronoun(transcript: Transcript) -> str:
+    """He, she or they, from how the doctor speaks of the patient ("58 year old male", "she")."""
+    low = transcript.text.lower()
+    male = len(re.findall(r"\b(?:male|man|gentleman|mr|he|his|him|boy|husband|father)\b", low))
+    female = len(re.findall(r"\b(?:female|woman|lady|mrs|ms|miss|she|her|hers|girl|wife|mother)\b", low))
+    strong_male = re.search(r"\b(?:year[- ]old|yo) (?:male|man|gentleman|boy)\b|\bmr\.? ", low)
+    strong_female = re.search(r"\b(?:year[- ]old|yo) (?:female|woman|lady|girl)\b|\bm(?:r)?s\.? ", low)
+    if strong_male and not strong_female:
+        return "he"
+    if strong_female and not strong_male:
+        return "she"
+    if male > female * 1.3 and male >= 3:
+        return "he"
+    if female > male * 1.3 and female >= 3:
+        return "she"
+    return "they"

@@ -85,14 +85,16 @@ def _summarise_en(items: list[Suggestion]) -> str:
     complaint = _by_field(items, "chief_complaint")
     if complaint:
         sentences.append(f"Presents with {complaint[0].text[:1].lower() + complaint[0].text[1:]}")
-    history = _by_field(items, "history_present_illness")
+    history = [s for s in _by_field(items, "history_present_illness") if s.value.get("kind") != "narrative"]
     reported = _unique(s.text for s in history if not s.negated)[:MAX_HISTORY_ITEMS]
     denied = _unique(str(s.value.get("finding") or s.text) for s in history if s.negated)[:MAX_HISTORY_ITEMS]
     if reported:
         sentences.append(f"Reports {'; '.join(reported)}")
     if denied:
         sentences.append(f"Denies {_join_en(denied)}")
-    past = _unique(s.text for s in _by_field(items, "past_history") if not s.negated)
+    past = _unique(
+        s.text for s in _by_field(items, "past_history") if not s.negated and s.value.get("kind") != "social"
+    )
     if past:
         sentences.append(f"Past history: {', '.join(past)}")
     family = _unique(s.text for s in _by_field(items, "family_history"))
@@ -137,14 +139,16 @@ def _summarise_zh(items: list[Suggestion]) -> str:
     complaint = _by_field(items, "chief_complaint")
     if complaint:
         parts.append(f"主诉：{complaint[0].text}")
-    history = _by_field(items, "history_present_illness")
+    history = [s for s in _by_field(items, "history_present_illness") if s.value.get("kind") != "narrative"]
     reported = _unique(s.text for s in history if not s.negated)[:MAX_HISTORY_ITEMS]
     denied = _unique(str(s.value.get("finding") or s.text) for s in history if s.negated)[:MAX_HISTORY_ITEMS]
     if reported:
         parts.append(f"现病史：{'、'.join(reported)}")
     if denied:
         parts.append(f"否认{'、'.join(denied)}")
-    past = _unique(s.text for s in _by_field(items, "past_history") if not s.negated)
+    past = _unique(
+        s.text for s in _by_field(items, "past_history") if not s.negated and s.value.get("kind") != "social"
+    )
     if past:
         parts.append(f"既往史：{'、'.join(past)}")
     family = _unique(s.text for s in _by_field(items, "family_history"))

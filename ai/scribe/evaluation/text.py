@@ -43,7 +43,7 @@ SECTION_FIELDS: dict[str, tuple[str, ...]] = {
     "GENHX": ("chief_complaint", "history_present_illness"),
     "PASTMEDICALHX": ("past_history",),
     "PASTSURGICAL": ("past_history",),
-    "FAM/SOCHX": ("family_history",),
+    "FAM/SOCHX": ("family_history", "past_history"),
     "DIAGNOSIS": ("diagnosis",),
     "ASSESSMENT": ("diagnosis",),
 }
@@ -201,6 +201,10 @@ def mts_predicted_entities(item: MtsItem, suggestions: list[Suggestion], vocabul
             elif not s.negated:
                 out.add(str(s.value.get("name", "")).lower())
         return out
+    if item.section == "FAM/SOCHX":
+        chosen = [s for s in chosen if s.field == "family_history" or s.value.get("kind") == "social"]
+    elif item.section in ("PASTMEDICALHX", "PASTSURGICAL"):
+        chosen = [s for s in chosen if s.value.get("kind") != "social"]
     text = "\n".join(_suggestion_text(s) for s in chosen if not (s.negated and s.field != "history_present_illness"))
     return concepts(text)
 

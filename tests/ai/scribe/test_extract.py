@@ -37,7 +37,7 @@ def of(suggestions: list[Suggestion], field: str) -> list[Suggestion]:
 
 
 def finding(suggestions: list[Suggestion], name: str) -> Suggestion:
-    matches = [s for s in of(suggestions, "history_present_illness") if s.value["finding"] == name]
+    matches = [s for s in of(suggestions, "history_present_illness") if s.value.get("finding") == name]
     assert matches, f"no {name!r} in {[s.text for s in of(suggestions, 'history_present_illness')]}"
     return matches[0]
 
@@ -357,3 +357,21 @@ def test_plain_text_with_speaker_labels_is_read_as_a_dialogue():
 
 def test_an_empty_transcript_suggests_nothing():
     assert extract(Transcript(text="", segments=[], language="en"), vocabulary=vocabulary_without_encoder()) == []
+
+
+def test_the_patients_history_is_also_kept_as_note_sentences():
+    _transcript, suggestions = run(
+        [
+            ("doctor", "What happened?"),
+            ("patient", "I have had pain in my lower back since I fell four days ago."),
+            ("doctor", "Do you smoke?"),
+            ("patient", "I smoke about ten cigarettes a day and I work as a landscaper."),
+            ("patient", "My mother has asthma."),
+            ("doctor", "She is a 26 year old female with back pain."),
+        ]
+    )
+
+    narrative = [s.text for s in of(suggestions, "history_present_illness") if s.value["kind"] == "narrative"]
+    social = [s.text for s in of(suggestions, "past_history") if s.value["kind"] == "social"]
+    assert narrative == ["She has had pain in her lower back since she fell four days ago."]
+    assert social == ["She smokes about ten cigarettes a day and she works as a landscaper."]
