@@ -429,7 +429,8 @@ def _narrative(ctx: Extraction) -> list[Suggestion]:
     out: list[Suggestion] = []
     pronoun = rewrite.infer_pronoun(units.transcript)
     clinical_units = {f.unit.index for f in ctx.findings} | {c.unit.index for c in ctx.conditions}
-    family_units = {x.unit.index for x in (*ctx.findings, *ctx.conditions) if x.flags.family}
+    family_units = {f.unit.index for f in ctx.findings if f.flags.family}
+    family_units |= {c.unit.index for c in ctx.conditions if c.flags.family}
     for unit in units.units:
         if unit.question or unit.index >= ctx.sections.exam_start or unit.speaker == "doctor":
             continue
