@@ -217,6 +217,12 @@ CUES: dict[str, re.Pattern[str]] = {
     "dictation": compiled(r"dragon|dax|show me|vital signs"),
     "number": re.compile(r"\d"),
 }
+RESULT_READING = re.compile(
+    r"\b(?:x-?rays?|ct|mri|ultrasound|echo(?:cardiogram)?|ekg|ecg|labs?|blood work|a1c|hemoglobin|results?|scan|"
+    r"urinalysis|culture|ejection fraction|cholesterol|creatinine|potassium|glucose)\b.{0,80}?\b(?:shows?|showed|"
+    r"revealed?|reveals|demonstrates?|demonstrated|came back|was|were|is|are|looks?|looked|seen|noted|consistent)\b"
+)
+_COMMAND = re.compile(r"\s*(?:hey\s+)?(?:dragon|dax)\b|\s*show me (?:the|his|her|your)\b", re.IGNORECASE)
 _SMALL_TALK = compiled(
     r"how are you|nice to (?:see|meet)|good to see|weather|weekend|vacation|halloween|christmas|thank you|thanks|bye"
 )
@@ -255,8 +261,8 @@ def chunk_transcript(transcript: Transcript, pronoun: str | None = None) -> list
         for start, end in _split(transcript.text, unit.start, unit.end):
             raw = transcript.text[start:end]
             text = rewrite.third_person(raw, unit.speaker, pronoun)
-            if not text:
-                continue
+            if not text or _COMMAND.match(raw):
+                continue  # "hey Dragon, show me the chest X-ray" speaks to the recorder, not about the patient
             out.append(Chunk(text, raw, unit.speaker, start, end, start / total, unit.question, answer))
     return out
 
@@ -559,6 +565,10 @@ def generate_note(
         features.append(chunk_features(chunk, previous, concept_terms))
         previous = chunk
     scores = model.scores(features)
+    for i, chunk in enumerate(chunks):
+        # A test result read out is what the results section holds, however rarely the training notes had one.
+        if chunk.speaker == "doctor" and not chunk.question and RESULT_READING.search(chunk.text.lower()):
+            scores[i, SECTIONS.index("objective_results")] = max(scores[i, SECTIONS.index("objective_results")], 0.6)
     budgets = model.budget(len(transcript.text.split())) * budget_scale
     extras = _structured(suggestions, pronoun)
     chosen: dict[str, list[int]] = {s: [] for s in SECTIONS}
@@ -577,7 +587,12 @@ def generate_note(
         if int(np.argmax(scores[i])) != j and scores[i].max() - score > 0.15:
             continue
         words = len(chunk.text.split())
-        if len(content_words(chunk.text)) < 2 or chunk.question or used[section] + words > budgets[j] + 8:
+        first = not chosen[section]  # a section always has room for its best chunk
+        if (
+            len(content_words(chunk.text)) < 2
+            or chunk.question
+            or (used[section] + words > budgets[j] + 8 and not first)
+        ):
             continue
         key = chunk.text.lower()
         if key in seen_text:

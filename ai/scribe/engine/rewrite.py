@@ -244,7 +244,7 @@ def third_person(text: str, speaker: str, pronoun: str = "they") -> str:
     second person becomes `pronoun` ("he", "she" or "they" = "the patient")."""
     forms = PRONOUNS.get(pronoun, PRONOUNS["they"])
     text = untokenise(FILLERS.sub(" ", text))
-    words = re.findall(r"[A-Za-z]+(?:'[a-z]+)?|\d+(?:[.,/]\d+)*%?|[^\sA-Za-z\d]", text)
+    words = re.findall(r"[A-Za-z]+(?:'[a-z]+)?(?:-[A-Za-z]+)*|\d+(?:[.,/]\d+)*%?|[^\sA-Za-z\d]", text)
     if speaker == "patient":
         subject, obj, possessive, reflexive = ("i", "i'm", "i've", "i'll", "i'd"), "me", "my", "myself"
     elif speaker == "doctor":
