@@ -491,6 +491,9 @@ def model_for_datasets(datasets_dir: str) -> NoteModel:
         return NoteModel.untrained()
     try:
         digest = hashlib.sha256(MODEL_VERSION.encode())
+        # The code that cuts and describes chunks is part of the model: a change to it trains afresh.
+        for source in (Path(__file__), Path(rewrite.__file__)):
+            digest.update(source.read_bytes())
         for path in (aci_train, mts_train, *sorted((folder / "aci-bench").glob("train_*.json"))):
             if path.exists():
                 digest.update(path.read_bytes())
