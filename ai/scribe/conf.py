@@ -65,12 +65,21 @@ def whisper_beam_size() -> int:
 
 
 def vocabulary_bias() -> str:
-    """What biases the recogniser (SCRIBE_VOCABULARY_BIAS): "patient" (default) the patient's active problems and
-    medications with their other names; "formulary" those and then the formulary's drug names up to
-    SCRIBE_HOTWORD_LIMIT; "off" nothing. With tiny.en, a long list of drug names the consultation does not
-    mention pulled ordinary words towards them (penicillin heard as "paracetylin"), hence the default."""
-    value = str(_get("SCRIBE_VOCABULARY_BIAS", "patient")).strip().lower()
-    return value if value in ("patient", "formulary", "off") else "patient"
+    """Which terms bias the recogniser (SCRIBE_VOCABULARY_BIAS): "formulary" (default) the patient's active
+    problems and medications with their other names, then the formulary's drug names; "patient" only the
+    patient's own; "off" none."""
+    value = str(_get("SCRIBE_VOCABULARY_BIAS", "formulary")).strip().lower()
+    return value if value in ("formulary", "patient", "off") else "formulary"
+
+
+def whisper_bias() -> str:
+    """How the terms bias Whisper (SCRIBE_WHISPER_BIAS, see ai.scribe.engine.asr): "targeted" (default) decodes
+    again, with only the few names it sounds like, a segment that sounds like a name of the list; "hotwords"
+    repeats the list (cut to SCRIBE_HOTWORD_LIMIT) before every 30 s window; "prompt" gives it once. With
+    tiny.en a long repeated list pulled ordinary words towards drug names (penicillin heard as "paracetylin",
+    "blood" as "Lud"); targeted did not."""
+    value = str(_get("SCRIBE_WHISPER_BIAS", "targeted")).strip().lower()
+    return value if value in ("targeted", "hotwords", "prompt") else "targeted"
 
 
 def hotword_limit() -> int:

@@ -68,21 +68,29 @@ class ProgressReporter:
 
 
 def _hotwords(job: ScribeJob, vocabulary) -> list[str]:
-    """The terms that bias transcription (SCRIBE_VOCABULARY_BIAS): the patient's problems and medications
-    with the drugs' other names, and with "formulary" the formulary's drug names after them."""
+    """The terms that bias transcription (SCRIBE_VOCABULARY_BIAS), most important first: the patient's active
+    problems and medications with the drugs' other names; with "formulary" the formulary's drug names after
+    them (for targeted biasing every Latin-script name and synonym, which it can afford)."""
     mode = conf.vocabulary_bias()
     if mode == "off":
         return []
     problems, medications = scribe_vocabulary_context(job=job)
-    words = [str(word) for word in vocabulary.hotwords(problems, medications, conf.hotword_limit()) or []]
-    if mode == "formulary":
-        return words
-    own = {term.lower() for term in (*problems, *medications)}
-    for name in medications:
-        drug = vocabulary.drug(name)
-        if drug is not None:
-            own.update(term.lower() for term in (drug.name_en, *drug.synonyms))
-    return [word for word in words if word.lower() in own]
+    ranked = [str(word) for word in vocabulary.hotwords(problems, medications, conf.hotword_limit()) or []]
+    if mode == "patient":
+        own = {term.lower() for term in (*problems, *medications)}
+        for name in medications:
+            drug = vocabulary.drug(name)
+            if drug is not None:
+                own.update(term.lower() for term in (drug.name_en, *drug.synonyms))
+        return [word for word in ranked if word.lower() in own]
+    if conf.whisper_bias() != "targeted":
+        return ranked
+    words = {term.lower(): term for term in reversed(ranked)}
+    for drug in vocabulary.drugs:
+        for term in (drug.name_en, *drug.synonyms):
+            if term and term.isascii():
+                words.setdefault(term.lower(), term)
+    return sorted(words.values(), key=lambda term: (0, ranked.index(term)) if term in ranked else (1, 0))
 
 
 def _transcribe(job: ScribeJob, claim: Claim, vocabulary, timings: dict[str, float]) -> tuple[types.Transcript, list]:
@@ -109,6 +117,7 @@ def _transcribe(job: ScribeJob, claim: Claim, vocabulary, timings: dict[str, flo
             beam_size=conf.whisper_beam_size(),
             vad=True,
             progress=ProgressReporter(claim),
+            bias=conf.whisper_bias(),
         )
     except UnsupportedLanguage as exc:
         logger.warning("scribe job %s: %s", job.pk, exc)

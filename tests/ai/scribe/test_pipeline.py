@@ -142,12 +142,17 @@ def test_hotwords_come_from_the_patients_problems_and_medications(team, settings
 
     vocabulary = Vocabulary.default()
 
+    targeted = pipeline._hotwords(job, vocabulary)  # the defaults: formulary terms, targeted biasing
+    settings.SCRIBE_WHISPER_BIAS = "hotwords"
+    repeated = pipeline._hotwords(job, vocabulary)
+    settings.SCRIBE_VOCABULARY_BIAS = "patient"
     own = pipeline._hotwords(job, vocabulary)
-    settings.SCRIBE_VOCABULARY_BIAS = "formulary"
-    formulary = pipeline._hotwords(job, vocabulary)
     settings.SCRIBE_VOCABULARY_BIAS = "off"
     off = pipeline._hotwords(job, vocabulary)
 
     assert own[0] == "Essential (primary) hypertension" and "Amlodipine" in own and "Paracetamol" not in own
-    assert formulary[: len(own)] == own and "Paracetamol" in formulary and len(formulary) <= 60
+    assert repeated[: len(own)] == own and "Paracetamol" in repeated and len(repeated) <= 60
+    assert targeted[: len(own)] == own and len(targeted) > 100
+    assert all(term.isascii() for term in targeted[len(repeated) :])
+    assert len({term.lower() for term in targeted}) == len(targeted)
     assert off == []

@@ -92,7 +92,7 @@ def test_doctor_dictates_reviews_edits_fills_and_signs(page, celery_worker_proce
         expect(page.get_by_test_id("transcript")).to_be_visible(timeout=180_000)
         seen = page.evaluate("() => JSON.parse(sessionStorage.getItem('scribe-seen') || '[]')")
         statuses = [entry.split(":")[0] for entry in seen]
-        assert statuses[0] == "queued" and "transcribing" in statuses, seen
+        assert statuses[0] in ("queued", "transcribing") and "transcribing" in statuses, seen
         assert any(entry.startswith("transcribing:Transcribing") and "%" in entry for entry in seen), seen
         job = ScribeJob.objects.get()
         assert job.status == "ready" and job.asr_model_name == "tiny.en"
