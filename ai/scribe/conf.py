@@ -4,6 +4,7 @@ Every name here is optional in settings.py; the defaults make a fresh install wo
 """
 
 from pathlib import Path
+from typing import Literal
 
 from django.conf import settings
 
@@ -72,14 +73,18 @@ def vocabulary_bias() -> str:
     return value if value in ("formulary", "patient", "off") else "formulary"
 
 
-def whisper_bias() -> str:
+def whisper_bias() -> Literal["targeted", "hotwords", "prompt"]:
     """How the terms bias Whisper (SCRIBE_WHISPER_BIAS, see ai.scribe.engine.asr): "targeted" (default) decodes
     again, with only the few names it sounds like, a segment that sounds like a name of the list; "hotwords"
     repeats the list (cut to SCRIBE_HOTWORD_LIMIT) before every 30 s window; "prompt" gives it once. With
     tiny.en a long repeated list pulled ordinary words towards drug names (penicillin heard as "paracetylin",
     "blood" as "Lud"); targeted did not."""
     value = str(_get("SCRIBE_WHISPER_BIAS", "targeted")).strip().lower()
-    return value if value in ("targeted", "hotwords", "prompt") else "targeted"
+    if value == "hotwords":
+        return "hotwords"
+    if value == "prompt":
+        return "prompt"
+    return "targeted"
 
 
 def hotword_limit() -> int:
