@@ -31,7 +31,6 @@ from typing import Any
 import numpy as np
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from scipy.optimize import linprog
 
 UNPLACED_COST = 1000.0
 TIE_BREAK = 0.01
@@ -88,6 +87,8 @@ def solve_day(wards: list[PlanWard], costs: PlanCosts | None = None) -> list[Rec
     Guarantees: every overflowing patient is in exactly one recommendation; no ward lends more than its
     spare beds or opens more than its flexible beds; the expected unplaced patients are the fewest possible.
     """
+    from scipy.optimize import linprog  # only the job plans; pages only word the plan
+
     costs = costs or PlanCosts()
     sources = [ward for ward in wards if ward.overflow > 0]
     lenders = [ward for ward in wards if ward.spare > 0]
