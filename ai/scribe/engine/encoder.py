@@ -21,6 +21,7 @@ import numpy as np
 
 MODEL_NAME = "all-MiniLM-L6-v2"
 BATCH_SIZE = 64
+PHRASE_CACHE = 4096
 
 
 def model_dir() -> Path | None:
@@ -63,6 +64,7 @@ class SentenceEncoder:
         self._model: Any = None
         self._tokenizer: Any = None
         self._matrices: dict[str, np.ndarray] = {}
+        self._phrases: dict[str, np.ndarray] = {}  # single phrases embedded before (diagnoses repeat)
 
     @classmethod
     def default(cls, cache_dir: Path | str | None = None) -> SentenceEncoder | None:
@@ -113,6 +115,16 @@ class SentenceEncoder:
                     pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
                     rows.append(pooled.cpu().numpy().astype(np.float32))
         return np.concatenate(rows)
+
+    def embed_phrase(self, text: str) -> np.ndarray:
+        """One phrase's embedding, remembered (up to PHRASE_CACHE phrases) since the same diagnoses recur."""
+        found = self._phrases.get(text)
+        if found is None:
+            found = self.embed([text])[0]
+            if len(self._phrases) >= PHRASE_CACHE:
+                self._phrases.pop(next(iter(self._phrases)))
+            self._phrases[text] = found
+        return found
 
     def matrix(self, texts: Sequence[str], *, label: str) -> np.ndarray:
         """The embeddings of a fixed list of texts, computed once and kept in `<cache_dir>/<label>-<hash>.npy`."""

@@ -166,7 +166,7 @@ def extract(
     units = TranscriptUnits(transcript)
     if not units.units:
         return []
-    ranker = IcdRanker(vocabulary) if use_encoder and vocabulary.encoder is not None else None
+    ranker = vocabulary.icd_ranker if use_encoder and vocabulary.encoder is not None else None
     ctx = Extraction(units, vocabulary, ranker)
     ctx.sections = _sections(units)
     ctx.findings = _findings(ctx)

@@ -74,7 +74,7 @@ class IcdRanker:
         encoder = self.vocabulary.encoder
         if matrix is None or encoder is None or not phrase.strip():
             return []
-        query = encoder.embed([phrase])[0]
+        query = encoder.embed_phrase(phrase)
         scores = matrix @ query + self._common
         order = np.argsort(-scores)
         out: list[IcdCandidate] = []

@@ -20,6 +20,7 @@ from ai.scribe.engine.lexicon import CONDITION_SYNONYMS
 
 if TYPE_CHECKING:
     from ai.scribe.engine.encoder import SentenceEncoder
+    from ai.scribe.engine.icd import IcdRanker
 
 TOKEN = re.compile(r"[a-z0-9]+(?:['’-][a-z0-9]+)*")
 
@@ -411,6 +412,13 @@ class Vocabulary:
 
             self._encoder = SentenceEncoder.default(cache_dir=self.cache_dir)
         return self._encoder
+
+    @cached_property
+    def icd_ranker(self) -> IcdRanker:
+        """One ranker per vocabulary: it keeps the title embeddings and the phrases it has embedded."""
+        from ai.scribe.engine.icd import IcdRanker
+
+        return IcdRanker(self)
 
     # ----- speech biasing ----------------------------------------------------------------------------------
     def hotwords(self, problems: Sequence[str], medications: Sequence[str], limit: int = 60) -> list[str]:

@@ -100,8 +100,14 @@ def evaluation_rows(
 
         torch.set_num_threads(max(1, min(2, torch.get_num_threads())))
 
+    extracted: dict[int, list] = {}
+
     def run_extract(transcript):
-        return extract(transcript, vocabulary=vocabulary, use_encoder=use_encoder)
+        # The note generator and the field scores read the same extraction of each transcript.
+        key = id(transcript)
+        if key not in extracted:
+            extracted[key] = extract(transcript, vocabulary=vocabulary, use_encoder=use_encoder)
+        return extracted[key]
 
     def cut(items: list) -> list:
         return items[:limit] if limit else items
