@@ -4,7 +4,8 @@
 - weekday_mean4: the mean of the last 4 values on the same weekday (month of the year for monthly data).
 - auto_ets, auto_theta: statsforecast's AutoETS and AutoTheta with the season, and their intervals.
 - lightgbm: gradient-boosted trees on lags, the trailing level and the target day's calendar and known-ahead
-  features, one direct model for all horizons (the horizon is a feature), quantile models for the intervals.
+  features, one direct model for all horizons (the horizon is a feature); its intervals come from the errors
+  of the same model fitted without the last 13 weeks, on those weeks.
 
 The intervals of the two naive methods are the empirical quantiles of the same method's errors over the
 last year of history, per horizon.
@@ -124,6 +125,7 @@ def statsforecast_forecast(task: Task, horizon: int, kind: str) -> tuple[np.ndar
 
 LGB_LEVEL_WINDOW = {"D": 28, "M": 12}
 LGB_LAGS = {"D": 28, "M": 12}
+LGB_HOLDOUT = {"D": 91, "M": 6}  # steps held out to measure the errors behind the intervals
 
 
 @dataclass
@@ -132,7 +134,6 @@ class LgbOptions:
     learning_rate: float = 0.05
     num_leaves: int = 31
     min_child_samples: int = 20
-    quantile_estimators: int = 150
     max_rows: int = 60000  # rows of (origin, horizon) beyond this are subsampled, the most recent kept
 
 
@@ -200,8 +201,9 @@ def lightgbm_fit_predict(
     import lightgbm as lgb
 
     opts = options or LgbOptions()
-    x_train, y_train, w_train = [], [], []
+    x_train, y_train, w_train, h_train, t_train = [], [], [], [], []
     x_pred, scale_pred = [], []
+    holdout = LGB_HOLDOUT[tasks[0].series.freq]
     for code, task in enumerate(tasks):
         series, origin = task.series, task.origin
         y = np.asarray(series.values[: origin + 1], dtype=np.float64)
@@ -217,16 +219,24 @@ def lightgbm_fit_predict(
             y_train.append(targets[observed])
             age = (origin - past[:, None] + 0 * target_idx)[observed]
             w_train.append(0.5 ** (age / (3 * 364 if series.freq == "D" else 36)))
+            h_train.append(np.broadcast_to(np.arange(1, horizon + 1)[None, :], target_idx.shape)[observed])
+            # how far the target lies before the origin: rows whose target is in the last `holdout` steps
+            # score the intervals, fitted by a model that saw nothing of those steps
+            t_train.append((origin - target_idx)[observed])
         x_pred.append(_lgb_rows(series, np.array([origin]), horizon, calendar, code, origin)[0])
         scale_pred.append(level[origin])
     X = np.concatenate(x_train) if x_train else np.zeros((0, x_pred[0].shape[1]))
     Y = np.concatenate(y_train) if y_train else np.zeros(0)
     W = np.concatenate(w_train) if w_train else np.zeros(0)
+    Hs = np.concatenate(h_train) if h_train else np.zeros(0, dtype=np.int64)
+    T = np.concatenate(t_train) if t_train else np.zeros(0, dtype=np.int64)
     if len(Y) > opts.max_rows:
         keep = np.argsort(-W, kind="stable")[: opts.max_rows]
-        X, Y, W = X[keep], Y[keep], W[keep]
+        X, Y, W, Hs, T = X[keep], Y[keep], W[keep], Hs[keep], T[keep]
     Xp = np.concatenate(x_pred)
     params: dict[str, Any] = {
+        "objective": "l1",
+        "n_estimators": opts.n_estimators,
         "learning_rate": opts.learning_rate,
         "num_leaves": opts.num_leaves,
         "min_child_samples": opts.min_child_samples,
@@ -239,27 +249,47 @@ def lightgbm_fit_predict(
         "deterministic": True,
         "force_row_wise": True,
     }
-    boosters: dict[float, Any] = {}
-    predictions: dict[float, np.ndarray] = {}
     if len(Y) < 50:  # too little to learn from: fall back to the weekday mean of the last weeks
         results = [naive_forecast(task, horizon, "weekday_mean4") for task in tasks]
         return results, json.dumps({"model": "lightgbm", "fallback": "weekday_mean4"}).encode()
-    for q in QUANTILES:
-        if q == 0.5:
-            model = lgb.LGBMRegressor(objective="l1", n_estimators=opts.n_estimators, **params)
-        else:
-            model = lgb.LGBMRegressor(objective="quantile", alpha=q, n_estimators=opts.quantile_estimators, **params)
+
+    def fit(rows: np.ndarray) -> Any:
+        model = lgb.LGBMRegressor(**params)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            model.fit(X, Y, sample_weight=W)
-            predictions[q] = np.asarray(model.predict(Xp), dtype=np.float64)
-        boosters[q] = model.booster_.model_to_string()
+            model.fit(X[rows], Y[rows], sample_weight=W[rows])
+        return model
+
+    model = fit(np.ones(len(Y), dtype=bool))
+    point = np.asarray(model.predict(Xp), dtype=np.float64)
+    # intervals: a second fit on the history before the last `holdout` steps, scored on those steps
+    seen = T >= holdout
+    scored = (T < holdout) & (T >= 0)
+    residuals = np.zeros(0)
+    residual_h = np.zeros(0, dtype=np.int64)
+    if seen.sum() >= 50 and scored.sum() >= 20:
+        early = fit(seen)
+        residuals = Y[scored] - np.asarray(early.predict(X[scored]), dtype=np.float64)
+        residual_h = Hs[scored]
+    else:  # too short for a holdout: the in-sample errors, which understate the spread
+        residuals = Y - np.asarray(model.predict(X), dtype=np.float64)
+        residual_h = Hs
+    shifts = np.zeros((horizon, len(QUANTILES)))
+    for h in range(1, horizon + 1):
+        near = np.abs(residual_h - h) <= 2  # neighbouring horizons pooled: a few hundred residuals each
+        pool = residuals[near] if near.sum() >= 20 else residuals
+        shifts[h - 1] = np.quantile(pool, QUANTILES) - np.quantile(pool, 0.5)
     results = []
     offset = 0
     for scale in scale_pred:
         sl = slice(offset, offset + horizon)
         offset += horizon
-        qs = {q: predictions[q][sl] * scale for q in QUANTILES}
-        results.append((qs[0.5].copy(), qs))
-    artifact = {"model": "lightgbm", "features": int(X.shape[1]), "boosters": {str(q): b for q, b in boosters.items()}}
+        qs = {q: (point[sl] + shifts[:, j]) * scale for j, q in enumerate(QUANTILES)}
+        results.append((point[sl] * scale, qs))
+    artifact = {
+        "model": "lightgbm",
+        "features": int(X.shape[1]),
+        "booster": model.booster_.model_to_string(),
+        "interval_shifts": shifts.tolist(),
+    }
     return results, json.dumps(artifact).encode()

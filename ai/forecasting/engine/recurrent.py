@@ -156,10 +156,7 @@ def _windows(
     if enc_known.shape[-1]:
         enc_known[..., ~flags] /= lvl[:, None, None]
     # one-step errors of the smoothing: a level shift shows here before the smoothed level catches up
-    fitted = np.empty_like(y)
-    fitted[0] = y[0]
-    seasonal_before = np.concatenate([np.zeros(smoothing.season), smoothing.seasonal])[: len(y)]
-    fitted[1:] = smoothing.level[:-1] + seasonal_before[1:]
+    fitted = smoothing.fitted()
     surprise = np.where(padded, 0.0, (y - fitted)[np.maximum(enc_idx, 0)] / lvl[:, None])
     enc = np.concatenate(
         [
@@ -178,6 +175,8 @@ def _windows(
     cycles = (h - 1) // season + 1
     same = np.stack([y[np.maximum(target_idx - season * (cycles + k), 0)] for k in range(4)], axis=-1)
     same_mean = same.mean(axis=-1) / lvl[:, None]
+    profile_long = _profile_ratio(y, o, target_idx, season, 104)
+    profile_short = _profile_ratio(y, o, target_idx, season, 13)
     prior = np.maximum(smoothing.forecast(o, horizon), 0.0) / lvl[:, None]
     last_year_idx = target_idx - year
     has_year = last_year_idx >= 0
@@ -201,6 +200,8 @@ def _windows(
         [
             prior[..., None] - 1.0,
             same_mean[..., None] - 1.0,
+            profile_long[..., None] - 1.0,
+            profile_short[..., None] - 1.0,
             same[..., 0:1] / lvl[:, None, None] - 1.0,
             last_year[..., None] - 1.0,
             has_year[..., None].astype(np.float64),
@@ -232,6 +233,29 @@ def _windows(
         weight=weight.astype(np.float32),
         level=lvl,
     )
+
+
+def _profile_ratio(
+    y: np.ndarray, origins: np.ndarray, targets: np.ndarray, season: int, cycles: int
+) -> np.ndarray:
+    """Mean of the target's phase (weekday) over the last `cycles` seasons up to each origin, relative to the
+    mean of all days in that span: how much busier than average that weekday has been."""
+    n = len(y)
+    phase = np.arange(n) % season
+    start = np.maximum(origins - cycles * season + 1, 0)
+    csum = np.concatenate([[0.0], np.cumsum(y)])
+    total = (csum[origins + 1] - csum[start]) / (origins + 1 - start)
+    out = np.ones(targets.shape)
+    for p in range(season):
+        mask = (phase == p).astype(np.float64)
+        c_val = np.concatenate([[0.0], np.cumsum(y * mask)])
+        c_cnt = np.concatenate([[0.0], np.cumsum(mask)])
+        count = c_cnt[origins + 1] - c_cnt[start]
+        mean_p = np.where(count > 0, (c_val[origins + 1] - c_val[start]) / np.maximum(count, 1), total)
+        ratio = np.where(total > 0, mean_p / np.where(total > 0, total, 1.0), 1.0)
+        hit = (targets % season) == p
+        out = np.where(hit, ratio[:, None], out)
+    return out
 
 
 def _window_mean(y: np.ndarray, centre: np.ndarray, left: int, right: int | None = None) -> np.ndarray:

@@ -12,7 +12,7 @@ from ai.forecasting.engine.types import BacktestResult, ModelScore, Series
 from .support import TINY_NET, monthly_series, weekly_series
 
 torch.set_num_threads(1)
-OPTIONS = {"lightgbm": {"n_estimators": 30, "quantile_estimators": 20}, "gru": TINY_NET, "lstm": TINY_NET}
+OPTIONS = {"lightgbm": {"n_estimators": 30}, "gru": TINY_NET, "lstm": TINY_NET}
 
 
 def test_origins_are_weekly_and_leave_the_horizon_observed():

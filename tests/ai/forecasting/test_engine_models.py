@@ -13,7 +13,7 @@ from ai.forecasting.engine.types import QUANTILES, Series
 from .support import TINY_NET, monthly_series, weekly_series
 
 torch.set_num_threads(1)
-FAST = {"lightgbm": {"n_estimators": 30, "quantile_estimators": 20}, "gru": TINY_NET, "lstm": TINY_NET}
+FAST = {"lightgbm": {"n_estimators": 30}, "gru": TINY_NET, "lstm": TINY_NET}
 
 
 def test_model_names_are_the_baselines_then_the_networks():
