@@ -229,10 +229,10 @@ def lightgbm_fit_predict(
     Y = np.concatenate(y_train) if y_train else np.zeros(0)
     W = np.concatenate(w_train) if w_train else np.zeros(0)
     Hs = np.concatenate(h_train) if h_train else np.zeros(0, dtype=np.int64)
-    T = np.concatenate(t_train) if t_train else np.zeros(0, dtype=np.int64)
+    before_origin = np.concatenate(t_train) if t_train else np.zeros(0, dtype=np.int64)
     if len(Y) > opts.max_rows:
         keep = np.argsort(-W, kind="stable")[: opts.max_rows]
-        X, Y, W, Hs, T = X[keep], Y[keep], W[keep], Hs[keep], T[keep]
+        X, Y, W, Hs, before_origin = X[keep], Y[keep], W[keep], Hs[keep], before_origin[keep]
     Xp = np.concatenate(x_pred)
     params: dict[str, Any] = {
         "objective": "l1",
@@ -263,8 +263,8 @@ def lightgbm_fit_predict(
     model = fit(np.ones(len(Y), dtype=bool))
     point = np.asarray(model.predict(Xp), dtype=np.float64)
     # intervals: a second fit on the history before the last `holdout` steps, scored on those steps
-    seen = T >= holdout
-    scored = (T < holdout) & (T >= 0)
+    seen = before_origin >= holdout
+    scored = (before_origin < holdout) & (before_origin >= 0)
     residuals = np.zeros(0)
     residual_h = np.zeros(0, dtype=np.int64)
     if seen.sum() >= 50 and scored.sum() >= 20:
