@@ -19,11 +19,11 @@ medications, most important first. Three ways to use them (`bias`):
   is cut, whole terms only, at `hotword_tokens` tokens.
 - "prompt": the same, once, as the initial prompt (it steers the first window or two).
 - "targeted": a first pass without biasing; then each segment holding a run of words that sounds like a
-  term of the list (a spelling-independent sound key within 0.75 similarity: "met for in" ~ metformin)
-  is decoded again with only those few terms as hotwords, and its new text is kept only when it contains
-  one of them and otherwise agrees with the first pass. A long prompt of names makes small Whisper models
-  write names that were not said and imitate the list; this asks about a name only where the audio
-  suggests one, and any length of vocabulary fits.
+  term of the list (a spelling-independent sound key within 0.8 similarity: "met for in" ~ metformin)
+  is decoded again with only those few terms as hotwords, and its new text is kept only when the single
+  change from the first pass is that stretch (up to four words) now reading as one of them. A long
+  prompt of names makes small Whisper models write names that were not said and imitate the list; this
+  asks about a name only where the audio suggests one, and any length of vocabulary fits.
 The evaluation (ai/scribe/evaluation/speech.py) measures what each gains.
 
 Whisper falls back to sampling at higher temperatures when greedy decoding loops; the random seed is fixed
@@ -49,11 +49,10 @@ from ai.scribe.engine.types import AudioError, Segment, Speaker, Transcript
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel
 
-TARGET_SIMILARITY = 0.75  # sound-key similarity for a run of words to be a candidate for a vocabulary term
-TARGET_MIN_LETTERS = 6  # shorter terms ("iron", "zinc") sound like too many everyday words
+TARGET_SIMILARITY = 0.8  # sound-key similarity for a run of words to be a candidate for a vocabulary term
+TARGET_MIN_LETTERS = 7  # shorter terms ("iron", "Keppra") sound like too many everyday words
 TARGET_TERMS_PER_SEGMENT = 3
 TARGET_PAD_S = 0.3
-TARGET_AGREEMENT = 0.6  # the new text must otherwise agree with the old one
 SEED = 2024
 HOTWORD_TOKENS = 96  # leaves room in the 448-token context for the previous window's text and the new text
 CHINESE_PROMPT = (
@@ -140,19 +139,25 @@ def find_candidates(
     from rapidfuzz.process import extract
 
     keyed: dict[str, str] = {}
+    known: set[str] = set()
     for term in terms:
-        if term.isascii() and len(re.sub(r"[^a-z]", "", term.lower())) >= TARGET_MIN_LETTERS:
+        if not term.isascii():
+            continue
+        known.update(_words(term))
+        if len(re.sub(r"[^a-z]", "", term.lower())) >= TARGET_MIN_LETTERS:
             keyed.setdefault(sound_key(term), term)
     if not keyed:
         return {}
     keys = list(keyed)
     found: dict[int, list[str]] = {}
     for idx, seg in enumerate(segments):
-        words = re.findall(r"[A-Za-z][A-Za-z'-]*", seg.text)
+        words = _words(seg.text)
         low = seg.text.lower()
         scores: dict[str, float] = {}
         for n in range(1, 5):
             for i in range(len(words) - n + 1):
+                if any(w in known for w in words[i : i + n]):
+                    continue  # a name heard right is not another name misheard
                 window = "".join(words[i : i + n])
                 key = sound_key(window)
                 if len(key) < TARGET_MIN_LETTERS - 1:
@@ -169,14 +174,22 @@ def find_candidates(
     return found
 
 
-def _similar(a: str, b: str) -> float:
-    from rapidfuzz.distance import Levenshtein
-
-    return float(Levenshtein.normalized_similarity(_plain(a), _plain(b)))
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9\u4e00-\u9fff]+(?:'[a-z]+)?", text.lower())
 
 
-def _plain(text: str) -> str:
-    return " ".join(re.findall(r"[a-z0-9\u4e00-\u9fff]+", text.lower()))
+def only_change_is_term(old: str, new: str, term: str) -> bool:
+    """Whether `new` differs from `old` in one stretch of at most four words, now holding `term`."""
+    import difflib
+
+    a, b, t = _words(old), _words(new), _words(term)
+    changes = [op for op in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes() if op[0] != "equal"]
+    if len(changes) != 1:
+        return False
+    _, i1, i2, j1, j2 = changes[0]
+    replaced = b[j1:j2]
+    holds = any(replaced[k : k + len(t)] == t for k in range(len(replaced) - len(t) + 1))
+    return holds and 0 < i2 - i1 <= 4 and len(replaced) <= len(t) + 2
 
 
 def redecode_targeted(
@@ -190,8 +203,9 @@ def redecode_targeted(
     word_timestamps: bool,
 ) -> tuple[list[RawSegment], list[str]]:
     """Decode again, with only its candidate terms as hotwords, each segment that seems to hold a misheard
-    term; keep the new text when it contains a candidate and otherwise says the same (so a prompt word
-    cannot replace something else that was said). Returns the segments and a note per replacement."""
+    term; keep the new text only when the one thing that changed is a stretch of up to four words that now
+    reads as a candidate (so a prompt word cannot replace something else that was said, nor change other
+    words). Returns the segments and a note per replacement."""
     notes: list[str] = []
     out = list(segments)
     for idx, terms in candidates.items():
@@ -212,9 +226,7 @@ def redecode_targeted(
         )
         new = list(_raw_segments(pieces))
         text = " ".join(p.text.strip() for p in new).strip()
-        low = text.lower()
-        heard = [t for t in terms if re.search(rf"\b{re.escape(t.lower())}\b", low)]
-        if not heard or _similar(text, seg.text) < TARGET_AGREEMENT:
+        if not any(only_change_is_term(seg.text, text, t) for t in terms):
             continue
         offset = a / SAMPLE_RATE
         words = [Word(w.start + offset, w.end + offset, w.text, w.probability) for p in new for w in p.words]

@@ -32,8 +32,9 @@ reference note or the transcript is used. The variants (`biasing`):
   30 s window (faster-whisper's `hotwords`).
 - "prompt": the same list as the initial prompt only.
 - "targeted": a first pass without biasing; each segment with a run of words that sounds like a
-  formulary name (every Latin-script name and synonym of the formulary) is decoded again with only those
-  names as hotwords, and the new text is kept when it contains one and otherwise agrees (asr.py).
+  formulary name (the production list and every generic name of the formulary) is decoded again with
+  only those names as hotwords, and the new text is kept when the only change is that stretch now
+  reading as one of them (asr.py).
 """
 
 from __future__ import annotations
@@ -238,16 +239,11 @@ def bias_terms(patient_terms: Sequence[str] = (), limit: int = 60) -> list[str]:
 
 
 def formulary_terms() -> list[str]:
-    """Every Latin-script name of the formulary: generic names and their English synonyms and brands."""
+    """Every generic name of the formulary (English). Brand names are left out: many are short coinages
+    ("Keppra", "Fortum") that sound like everyday words and would only bring false candidates."""
     from pharmacy.formulary_data import ESSENTIAL_MEDICINES
 
-    names: dict[str, None] = {}
-    for row in ESSENTIAL_MEDICINES:
-        names[row[0]] = None
-        for synonym in row[7]:
-            if synonym.isascii():
-                names[synonym] = None
-    return list(names)
+    return list(dict.fromkeys(row[0] for row in ESSENTIAL_MEDICINES))
 
 
 def _score(scorer: Any, refs: list[str], hyps: list[str]) -> dict[str, Any]:

@@ -156,3 +156,17 @@ def test_audio_without_speech_regions_is_silent():
     with pytest.raises(AudioError) as info:
         transcribe(audio, model="tiny.en", threads=THREADS)
     assert info.value.code == "silent"
+
+
+def test_a_re_decoded_segment_is_kept_only_when_the_misheard_stretch_alone_changed():
+    from ai.scribe.engine.asr import only_change_is_term
+
+    old = "Continue met for in 500 milligrams twice daily."
+    assert only_change_is_term(old, "Continue Metformin 500 milligrams twice daily.", "Metformin")
+    # the name replaced something else as well, or landed somewhere else: the first pass stands
+    assert not only_change_is_term(old, "Continue Metformin 500 milligrams once daily.", "Metformin")
+    assert not only_change_is_term(
+        "So you mentioned tummy pain, you mentioned diarrhea, anything else?",
+        "So you mentioned Thiamine, you mentioned Nairia, anything else?",
+        "Thiamine",
+    )
