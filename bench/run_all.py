@@ -11,7 +11,16 @@ import sys
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
-BENCHES = ["api_read.py", "startup.py", "patient_search.py", "chart.py", "bed_board.py"]
+BENCHES = [
+    "api_read.py",
+    "startup.py",
+    "patient_search.py",
+    "chart.py",
+    "bed_board.py",
+    "alert_latency.py",
+    "scribe_asr.py",
+    "forecast_nightly.py",
+]
 
 
 def main() -> int:

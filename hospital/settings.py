@@ -254,6 +254,16 @@ SPECTACULAR_SETTINGS = {
         "BedRequestSourceEnum": "scheduling.models.beds.BedRequest.Source",
         "BedRequestStatusEnum": "scheduling.models.beds.BedRequest.Status",
         "AppointmentStatusEnum": "scheduling.models.appointments.Appointment.Status",
+        "ForecastRunStatusEnum": "ai.forecasting.models.ForecastRun.Status",
+        "ForecastRunStageEnum": "ai.forecasting.models.ForecastRun.Stage",
+        "BedPlanActionEnum": "ai.forecasting.models.BedPlanEntry.Action",
+        "ScribeJobStatusEnum": "ai.scribe.models.ScribeJob.Status",
+        "ScribeJobSourceEnum": "ai.scribe.models.ScribeJob.Source",
+        "ScribeRecordingSourceEnum": "ai.scribe.serializers.RECORDING_SOURCES",
+        "ScribeLanguageEnum": "ai.scribe.models.ScribeJob.Language",
+        "ScribeDecisionEnum": "ai.scribe.models.ScribeSuggestion.Decision",
+        "ScribeFieldEnum": "ai.scribe.models.ScribeSuggestion.FIELD_CHOICES",
+        "ScribeSpeakerEnum": "ai.scribe.serializers.SPEAKER_CHOICES",
     },
 }
 
@@ -274,6 +284,10 @@ CELERY_TASK_QUEUES = [Queue("default"), Queue("ai"), Queue("alerts")]
 CELERY_TASK_ROUTES = {
     "ai.tasks.news2_evaluate_task": {"queue": "alerts"},
     "ai.tasks.critical_lab_evaluate_task": {"queue": "alerts"},
+    "ai.tasks.conflict_check_task": {"queue": "alerts"},
+    "ai.tasks.lab_conflict_check_task": {"queue": "alerts"},
+    "ai.tasks.drift_evaluate_task": {"queue": "alerts"},
+    "ai.tasks.census_check_task": {"queue": "alerts"},
     "ai.*": {"queue": "ai"},
     "alerts.*": {"queue": "alerts"},
 }
@@ -299,8 +313,41 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=0, minute=15),
         "options": {"queue": "default"},
     },
+    # Tonight's bed forecast and plan from yesterday's census (idempotent per night).
+    "forecast-nightly": {
+        "task": "ai.forecasting.tasks.forecast_nightly_task",
+        "schedule": crontab(hour=1, minute=30),
+        "options": {"queue": "ai", "expires": 6 * 3600},
+    },
+    # Recordings past SCRIBE_AUDIO_RETENTION_DAYS are deleted (transcripts and suggestions stay).
+    "scribe-audio-purge-nightly": {
+        "task": "ai.scribe.tasks.scribe_audio_purge_task",
+        "schedule": crontab(hour=3, minute=10),
+        "options": {"queue": "ai"},
+    },
+    # Scribe jobs whose task message was lost (broker flushed) are enqueued again.
+    "scribe-stale-jobs": {
+        "task": "ai.scribe.tasks.scribe_stale_jobs_task",
+        "schedule": timedelta(minutes=5),
+        "options": {"queue": "ai", "expires": 240},
+    },
 }
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+
+# --- AI: alerts, forecasting, scribe (the rest of their settings have defaults in ai/*/conf.py) ------
+DATASETS_DIR = Path(env.str("DATASETS_DIR", default=str(BASE_DIR.parent / "shared" / "datasets")))
+ALERT_REPEAT_WINDOW_MINUTES = env.int("ALERT_REPEAT_WINDOW_MINUTES", default=60)
+FORECAST_HOLIDAY_CALENDAR = env.str("FORECAST_HOLIDAY_CALENDAR", default="cn")
+FORECAST_BACKTEST_ORIGINS = env.int("FORECAST_BACKTEST_ORIGINS", default=10)
+SCRIBE_WHISPER_MODEL_EN = env.str("SCRIBE_WHISPER_MODEL_EN", default="tiny.en")
+SCRIBE_WHISPER_MODEL_ZH = env.str("SCRIBE_WHISPER_MODEL_ZH", default="base")
+SCRIBE_WHISPER_THREADS = env.int("SCRIBE_WHISPER_THREADS", default=2)
+SCRIBE_AUDIO_RETENTION_DAYS = env.int("SCRIBE_AUDIO_RETENTION_DAYS", default=30)
+SCRIBE_MAX_UPLOAD_MB = env.int("SCRIBE_MAX_UPLOAD_MB", default=50)
+SCRIBE_CACHE_DIR = env.str("SCRIBE_CACHE_DIR", default=str(VAR_DIR / "scribe-cache"))
+SCRIBE_LLM_URL = env.str("SCRIBE_LLM_URL", default="")
+SCRIBE_LLM_MODEL = env.str("SCRIBE_LLM_MODEL", default="")
+SCRIBE_LLM_API_KEY = env.str("SCRIBE_LLM_API_KEY", default="")
 
 # --- logging -------------------------------------------------------------------------------------
 LOGGING = {

@@ -63,10 +63,17 @@ NAV_ITEMS = (
     NavItem(
         _("Alerts"),
         "ai:alerts",
-        (roles.DOCTOR, roles.NURSE),
+        (roles.DOCTOR, roles.NURSE, roles.BED_MANAGER),
         icon="pulse",
         description=_("Early warning scores and critical results of your wards and patients, to acknowledge."),
         badge_url_name="ai:alert_badge",
+    ),
+    NavItem(
+        _("Scribe"),
+        "scribe:list",
+        (roles.DOCTOR,),
+        icon="log",
+        description=_("Recorded consultations turned into suggested note fields to review and sign."),
     ),
     NavItem(
         _("Bed board"),
@@ -95,6 +102,20 @@ NAV_ITEMS = (
         (roles.BED_MANAGER, roles.ADMINISTRATOR, roles.FINANCE_OFFICER),
         icon="pulse",
         description=_("Occupancy, length of stay, bed turnover and turnaround per ward, with charts."),
+    ),
+    NavItem(
+        _("Bed forecasts"),
+        "forecasting:overview",
+        (roles.BED_MANAGER, roles.ADMINISTRATOR),
+        icon="pulse",
+        description=_("The model in use and why, its backtest, each ward's forecast and the nightly runs."),
+    ),
+    NavItem(
+        _("Bed plan"),
+        "forecasting:plan",
+        (roles.BED_MANAGER, roles.ADMINISTRATOR),
+        icon="page",
+        description=_("Where the expected overflow should go over the next week, each step explained."),
     ),
     NavItem(
         _("Access log"),

@@ -19,9 +19,10 @@ def test_clinicians_see_patients_and_note_search_but_not_the_access_log():
     nurse = UserFactory(roles=["nurse"])
     archivist = UserFactory(roles=["records_archivist"])
 
-    clinic = ["ai:alerts", "scheduling:bed_board", "scheduling:appointment_book", "scheduling:appointment_queue"]
-    assert _names(navigation_for(doctor)) == ["core:home", "emr:patient_search", "emr:note_search", *clinic]
-    assert _names(navigation_for(nurse)) == ["core:home", "emr:patient_search", "emr:note_search", *clinic]
+    clinic = ["scheduling:bed_board", "scheduling:appointment_book", "scheduling:appointment_queue"]
+    search = ["core:home", "emr:patient_search", "emr:note_search", "ai:alerts"]
+    assert _names(navigation_for(doctor)) == [*search, "scribe:list", *clinic]
+    assert _names(navigation_for(nurse)) == [*search, *clinic]
     # Archivists find records but do not search clinical text
     assert _names(navigation_for(archivist)) == ["core:home", "emr:patient_search"]
 
@@ -34,6 +35,8 @@ def test_auditor_sees_the_access_log_and_staff_see_administration():
     assert _names(navigation_for(admin)) == [
         "core:home",
         "scheduling:census",
+        "forecasting:overview",
+        "forecasting:plan",
         "core:access_log",
         "api-docs",
         "admin:index",
@@ -46,7 +49,14 @@ def test_bed_managers_and_finance_officers_see_the_census():
     bed_manager = UserFactory(roles=["bed_manager"])
     finance = UserFactory(roles=["finance_officer"])
 
-    assert _names(navigation_for(bed_manager)) == ["core:home", "scheduling:bed_board", "scheduling:census"]
+    assert _names(navigation_for(bed_manager)) == [
+        "core:home",
+        "ai:alerts",
+        "scheduling:bed_board",
+        "scheduling:census",
+        "forecasting:overview",
+        "forecasting:plan",
+    ]
     assert _names(navigation_for(finance)) == ["core:home", "scheduling:census"]
 
 
@@ -79,6 +89,8 @@ def test_current_page_is_active_by_view_name_and_by_section_path():
     assert on_log == {
         "core:home": False,
         "scheduling:census": False,
+        "forecasting:overview": False,
+        "forecasting:plan": False,
         "core:access_log": True,
         "api-docs": False,
         "admin:index": False,
@@ -87,6 +99,8 @@ def test_current_page_is_active_by_view_name_and_by_section_path():
     assert on_home == {
         "core:home": True,
         "scheduling:census": False,
+        "forecasting:overview": False,
+        "forecasting:plan": False,
         "core:access_log": False,
         "api-docs": False,
         "admin:index": False,

@@ -6,7 +6,8 @@ command and the tests all speak the same shapes. Offsets are character offsets i
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 from typing import Any, Literal
 
 Speaker = Literal["doctor", "patient", "unknown"]
@@ -71,7 +72,8 @@ class Transcript:
     model_name: str = ""
     model_version: str = ""
     transcribe_seconds: float = 0.0  # wall time of transcription alone (real-time factor = this / duration_s)
-    dropped: list[str] = field(default_factory=list)  # segments removed by the hallucination guard, with reason
+    # segments removed by the hallucination guard, with the reason
+    dropped: list[str] = dataclasses.field(default_factory=list)
 
     @classmethod
     def from_turns(cls, turns: list[tuple[Speaker, str]], language: str = "en") -> Transcript:
@@ -100,7 +102,7 @@ class Suggestion:
     span_start: int  # source span in Transcript.text; text[span_start:span_end] supports the suggestion
     span_end: int
     confidence: float  # 0..1
-    value: dict[str, Any] = field(default_factory=dict)
+    value: dict[str, Any] = dataclasses.field(default_factory=dict)
     # value by field: medication {"name", "drug_code" (formulary code or ""), "dose", "unit", "route", "frequency"};
     # allergy {"substance", "reaction"}; vital_sign {"kind" (emr vital kind), "value", "unit"};
     # diagnosis {"code", "title", "candidates": [{"code", "title", "confidence"}, ...] (top 3)}
@@ -117,4 +119,4 @@ class ScribeResult:
     suggestions: list[Suggestion]
     summary: str = ""
     summary_model: str = ""
-    timings: dict[str, float] = field(default_factory=dict)  # stage -> seconds
+    timings: dict[str, float] = dataclasses.field(default_factory=dict)  # stage -> seconds

@@ -8,174 +8,393 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('emr', '0005_patient_name_key_index'),
+        ("emr", "0005_patient_name_key_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ScribeJob',
+            name="ScribeJob",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True, verbose_name='external id')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('language', models.CharField(choices=[('en', 'English'), ('zh', 'Chinese')], default='en', max_length=5, verbose_name='language')),
-                ('source', models.CharField(choices=[('upload', 'Uploaded file'), ('recording', 'Recorded in the browser'), ('transcript', 'Ready transcript')], max_length=12, verbose_name='source')),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('transcribing', 'Transcribing'), ('extracting', 'Extracting'), ('ready', 'Ready for review'), ('failed', 'Failed')], default='queued', max_length=12, verbose_name='status')),
-                ('progress', models.PositiveSmallIntegerField(default=0, verbose_name='progress (%)')),
-                ('failure_code', models.CharField(blank=True, max_length=20, verbose_name='failure code')),
-                ('failure_reason', models.TextField(blank=True, verbose_name='failure reason')),
-                ('audio_path', models.CharField(blank=True, max_length=200, verbose_name='encrypted audio file')),
-                ('audio_sha256', models.CharField(blank=True, max_length=64, verbose_name='audio SHA-256')),
-                ('audio_bytes', models.PositiveBigIntegerField(blank=True, null=True, verbose_name='audio size (bytes)')),
-                ('audio_content_type', models.CharField(blank=True, max_length=100, verbose_name='audio content type')),
-                ('audio_duration_s', models.FloatField(blank=True, null=True, verbose_name='audio duration (s)')),
-                ('audio_deleted_at', models.DateTimeField(blank=True, null=True, verbose_name='audio deleted at')),
-                ('transcript_text', models.TextField(blank=True, verbose_name='transcript')),
-                ('transcript_segments', models.JSONField(blank=True, default=list, verbose_name='transcript segments')),
-                ('transcript_dropped', models.JSONField(blank=True, default=list, verbose_name='segments dropped as hallucinations')),
-                ('hotwords', models.TextField(blank=True, verbose_name='vocabulary hints')),
-                ('asr_model_name', models.CharField(blank=True, max_length=200, verbose_name='speech model')),
-                ('asr_model_version', models.CharField(blank=True, max_length=100, verbose_name='speech model version')),
-                ('extraction_models', models.CharField(blank=True, max_length=300, verbose_name='extraction models')),
-                ('summary', models.TextField(blank=True, verbose_name='summary')),
-                ('summary_model', models.CharField(blank=True, max_length=200, verbose_name='summary model')),
-                ('timings', models.JSONField(blank=True, default=dict, verbose_name='timings (s)')),
-                ('attempt', models.PositiveIntegerField(default=0, verbose_name='attempt')),
-                ('task_id', models.CharField(blank=True, max_length=64, verbose_name='task id')),
-                ('heartbeat_at', models.DateTimeField(blank=True, null=True, verbose_name='last progress at')),
-                ('started_at', models.DateTimeField(blank=True, null=True, verbose_name='started at')),
-                ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='finished at')),
-                ('clinician', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='scribe_jobs', to=settings.AUTH_USER_MODEL)),
-                ('encounter', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='scribe_jobs', to='emr.encounter')),
-                ('note', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='scribe_jobs', to='emr.clinicalnote', verbose_name='draft note')),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='scribe_jobs', to='emr.patient')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "external_id",
+                    models.UUIDField(default=uuid.uuid4, editable=False, unique=True, verbose_name="external id"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="created at")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                (
+                    "language",
+                    models.CharField(
+                        choices=[("en", "English"), ("zh", "Chinese")],
+                        default="en",
+                        max_length=5,
+                        verbose_name="language",
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("upload", "Uploaded file"),
+                            ("recording", "Recorded in the browser"),
+                            ("transcript", "Ready transcript"),
+                        ],
+                        max_length=12,
+                        verbose_name="source",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("transcribing", "Transcribing"),
+                            ("extracting", "Extracting"),
+                            ("ready", "Ready for review"),
+                            ("failed", "Failed"),
+                        ],
+                        default="queued",
+                        max_length=12,
+                        verbose_name="status",
+                    ),
+                ),
+                ("progress", models.PositiveSmallIntegerField(default=0, verbose_name="progress (%)")),
+                ("failure_code", models.CharField(blank=True, max_length=20, verbose_name="failure code")),
+                ("failure_reason", models.TextField(blank=True, verbose_name="failure reason")),
+                ("audio_path", models.CharField(blank=True, max_length=200, verbose_name="encrypted audio file")),
+                ("audio_sha256", models.CharField(blank=True, max_length=64, verbose_name="audio SHA-256")),
+                (
+                    "audio_bytes",
+                    models.PositiveBigIntegerField(blank=True, null=True, verbose_name="audio size (bytes)"),
+                ),
+                ("audio_content_type", models.CharField(blank=True, max_length=100, verbose_name="audio content type")),
+                ("audio_duration_s", models.FloatField(blank=True, null=True, verbose_name="audio duration (s)")),
+                ("audio_deleted_at", models.DateTimeField(blank=True, null=True, verbose_name="audio deleted at")),
+                ("transcript_text", models.TextField(blank=True, verbose_name="transcript")),
+                ("transcript_segments", models.JSONField(blank=True, default=list, verbose_name="transcript segments")),
+                (
+                    "transcript_dropped",
+                    models.JSONField(blank=True, default=list, verbose_name="segments dropped as hallucinations"),
+                ),
+                ("hotwords", models.TextField(blank=True, verbose_name="vocabulary hints")),
+                ("asr_model_name", models.CharField(blank=True, max_length=200, verbose_name="speech model")),
+                (
+                    "asr_model_version",
+                    models.CharField(blank=True, max_length=100, verbose_name="speech model version"),
+                ),
+                ("extraction_models", models.CharField(blank=True, max_length=300, verbose_name="extraction models")),
+                ("summary", models.TextField(blank=True, verbose_name="summary")),
+                ("summary_model", models.CharField(blank=True, max_length=200, verbose_name="summary model")),
+                ("timings", models.JSONField(blank=True, default=dict, verbose_name="timings (s)")),
+                ("attempt", models.PositiveIntegerField(default=0, verbose_name="attempt")),
+                ("task_id", models.CharField(blank=True, max_length=64, verbose_name="task id")),
+                ("heartbeat_at", models.DateTimeField(blank=True, null=True, verbose_name="last progress at")),
+                ("started_at", models.DateTimeField(blank=True, null=True, verbose_name="started at")),
+                ("finished_at", models.DateTimeField(blank=True, null=True, verbose_name="finished at")),
+                (
+                    "clinician",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="scribe_jobs",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "encounter",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="scribe_jobs", to="emr.encounter"
+                    ),
+                ),
+                (
+                    "note",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="scribe_jobs",
+                        to="emr.clinicalnote",
+                        verbose_name="draft note",
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="scribe_jobs", to="emr.patient"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'scribe job',
-                'verbose_name_plural': 'scribe jobs',
-                'ordering': ['-created_at', '-id'],
-                'abstract': False,
+                "verbose_name": "scribe job",
+                "verbose_name_plural": "scribe jobs",
+                "ordering": ["-created_at", "-id"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='ScribeSuggestion',
+            name="ScribeSuggestion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True, verbose_name='external id')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('position', models.PositiveIntegerField(verbose_name='position')),
-                ('field_name', models.CharField(choices=[('chief_complaint', 'Chief complaint'), ('history_present_illness', 'History of present illness'), ('past_history', 'Past history'), ('family_history', 'Family history'), ('medication', 'Medication'), ('allergy', 'Allergy'), ('vital_sign', 'Vital sign'), ('examination', 'Examination'), ('assessment', 'Assessment'), ('diagnosis', 'Diagnosis'), ('plan', 'Plan')], db_column='field', max_length=30, verbose_name='field')),
-                ('text', models.TextField(verbose_name='suggested text')),
-                ('value', models.JSONField(blank=True, default=dict, verbose_name='suggested value')),
-                ('span_start', models.PositiveIntegerField(verbose_name='source span start')),
-                ('span_end', models.PositiveIntegerField(verbose_name='source span end')),
-                ('confidence', models.DecimalField(decimal_places=3, max_digits=4, verbose_name='confidence')),
-                ('negated', models.BooleanField(default=False, verbose_name='negated')),
-                ('uncertain', models.BooleanField(default=False, verbose_name='uncertain')),
-                ('family', models.BooleanField(default=False, verbose_name='family history')),
-                ('model_name', models.CharField(max_length=200, verbose_name='model name')),
-                ('model_version', models.CharField(blank=True, max_length=100, verbose_name='model version')),
-                ('decision', models.CharField(choices=[('pending', 'Pending'), ('accepted', 'Accepted'), ('edited', 'Edited'), ('rejected', 'Rejected')], default='pending', max_length=10, verbose_name='decision')),
-                ('edited_text', models.TextField(blank=True, verbose_name='edited text')),
-                ('chosen_code', models.CharField(blank=True, max_length=16, verbose_name='chosen ICD-10 code')),
-                ('decided_at', models.DateTimeField(blank=True, null=True, verbose_name='decided at')),
-                ('observation_set_id', models.UUIDField(blank=True, null=True, verbose_name='observation set')),
-                ('filled_at', models.DateTimeField(blank=True, null=True, verbose_name='filled into the note at')),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('job', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='suggestions', to='scribe.scribejob')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "external_id",
+                    models.UUIDField(default=uuid.uuid4, editable=False, unique=True, verbose_name="external id"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="created at")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                ("position", models.PositiveIntegerField(verbose_name="position")),
+                (
+                    "field_name",
+                    models.CharField(
+                        choices=[
+                            ("chief_complaint", "Chief complaint"),
+                            ("history_present_illness", "History of present illness"),
+                            ("past_history", "Past history"),
+                            ("family_history", "Family history"),
+                            ("medication", "Medication"),
+                            ("allergy", "Allergy"),
+                            ("vital_sign", "Vital sign"),
+                            ("examination", "Examination"),
+                            ("assessment", "Assessment"),
+                            ("diagnosis", "Diagnosis"),
+                            ("plan", "Plan"),
+                        ],
+                        db_column="field",
+                        max_length=30,
+                        verbose_name="field",
+                    ),
+                ),
+                ("text", models.TextField(verbose_name="suggested text")),
+                ("value", models.JSONField(blank=True, default=dict, verbose_name="suggested value")),
+                ("span_start", models.PositiveIntegerField(verbose_name="source span start")),
+                ("span_end", models.PositiveIntegerField(verbose_name="source span end")),
+                ("confidence", models.DecimalField(decimal_places=3, max_digits=4, verbose_name="confidence")),
+                ("negated", models.BooleanField(default=False, verbose_name="negated")),
+                ("uncertain", models.BooleanField(default=False, verbose_name="uncertain")),
+                ("family", models.BooleanField(default=False, verbose_name="family history")),
+                ("model_name", models.CharField(max_length=200, verbose_name="model name")),
+                ("model_version", models.CharField(blank=True, max_length=100, verbose_name="model version")),
+                (
+                    "decision",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("accepted", "Accepted"),
+                            ("edited", "Edited"),
+                            ("rejected", "Rejected"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                        verbose_name="decision",
+                    ),
+                ),
+                ("edited_text", models.TextField(blank=True, verbose_name="edited text")),
+                ("chosen_code", models.CharField(blank=True, max_length=16, verbose_name="chosen ICD-10 code")),
+                ("decided_at", models.DateTimeField(blank=True, null=True, verbose_name="decided at")),
+                ("observation_set_id", models.UUIDField(blank=True, null=True, verbose_name="observation set")),
+                ("filled_at", models.DateTimeField(blank=True, null=True, verbose_name="filled into the note at")),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "job",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="suggestions", to="scribe.scribejob"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'scribe suggestion',
-                'verbose_name_plural': 'scribe suggestions',
-                'ordering': ['job', 'position'],
-                'abstract': False,
+                "verbose_name": "scribe suggestion",
+                "verbose_name_plural": "scribe suggestions",
+                "ordering": ["job", "position"],
+                "abstract": False,
             },
         ),
         migrations.AddIndex(
-            model_name='scribejob',
-            index=models.Index(fields=['encounter', '-created_at'], name='scribe_job_encounter_idx'),
+            model_name="scribejob",
+            index=models.Index(fields=["encounter", "-created_at"], name="scribe_job_encounter_idx"),
         ),
         migrations.AddIndex(
-            model_name='scribejob',
-            index=models.Index(fields=['clinician', '-created_at'], name='scribe_job_clinician_idx'),
+            model_name="scribejob",
+            index=models.Index(fields=["clinician", "-created_at"], name="scribe_job_clinician_idx"),
         ),
         migrations.AddIndex(
-            model_name='scribejob',
-            index=models.Index(condition=models.Q(('audio_deleted_at__isnull', True), models.Q(('audio_path', ''), _negated=True)), fields=['created_at'], name='scribe_job_audio_kept_idx'),
+            model_name="scribejob",
+            index=models.Index(
+                condition=models.Q(("audio_deleted_at__isnull", True), models.Q(("audio_path", ""), _negated=True)),
+                fields=["created_at"],
+                name="scribe_job_audio_kept_idx",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='scribejob',
-            constraint=models.CheckConstraint(condition=models.Q(('language__in', ['en', 'zh'])), name='scribe_job_language'),
+            model_name="scribejob",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("language__in", ["en", "zh"])), name="scribe_job_language"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='scribejob',
-            constraint=models.CheckConstraint(condition=models.Q(('source__in', ['upload', 'recording', 'transcript'])), name='scribe_job_source'),
+            model_name="scribejob",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("source__in", ["upload", "recording", "transcript"])), name="scribe_job_source"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='scribejob',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['queued', 'transcribing', 'extracting', 'ready', 'failed'])), name='scribe_job_status'),
+            model_name="scribejob",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["queued", "transcribing", "extracting", "ready", "failed"])),
+                name="scribe_job_status",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='scribejob',
-            constraint=models.CheckConstraint(condition=models.Q(('progress__lte', 100)), name='scribe_job_progress_range'),
+            model_name="scribejob",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("progress__lte", 100)), name="scribe_job_progress_range"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='scribejob',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'failed'), models.Q(('failure_reason', ''), _negated=True), models.Q(('failure_code', ''), _negated=True)), models.Q(models.Q(('status', 'failed'), _negated=True), ('failure_code', ''), ('failure_reason', '')), _connector='OR'), name='scribe_job_failure_reason'),
+            model_name="scribejob",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(
+                        ("status", "failed"),
+                        models.Q(("failure_reason", ""), _negated=True),
+                        models.Q(("failure_code", ""), _negated=True),
+                    ),
+                    models.Q(
+                        models.Q(("status", "failed"), _negated=True), ("failure_code", ""), ("failure_reason", "")
+                    ),
+                    _connector="OR",
+                ),
+                name="scribe_job_failure_reason",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='scribejob',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'ready'), _negated=True), models.Q(('finished_at__isnull', False), ('progress', 100)), _connector='OR'), name='scribe_job_ready_complete'),
+            model_name="scribejob",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "ready"), _negated=True),
+                    models.Q(("finished_at__isnull", False), ("progress", 100)),
+                    _connector="OR",
+                ),
+                name="scribe_job_ready_complete",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='scribejob',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('source', 'transcript'), ('audio_path', ''), ('audio_sha256', '')), models.Q(models.Q(('source', 'transcript'), _negated=True), ('audio_sha256__regex', '^[0-9a-f]{64}$')), _connector='OR'), name='scribe_job_audio_fingerprint'),
+            model_name="scribejob",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("source", "transcript"), ("audio_path", ""), ("audio_sha256", "")),
+                    models.Q(
+                        models.Q(("source", "transcript"), _negated=True), ("audio_sha256__regex", "^[0-9a-f]{64}$")
+                    ),
+                    _connector="OR",
+                ),
+                name="scribe_job_audio_fingerprint",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='scribejob',
-            constraint=models.CheckConstraint(condition=models.Q(('audio_deleted_at__isnull', True), ('audio_path', ''), _connector='OR'), name='scribe_job_audio_deleted_no_path'),
+            model_name="scribejob",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("audio_deleted_at__isnull", True), ("audio_path", ""), _connector="OR"),
+                name="scribe_job_audio_deleted_no_path",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='scribesuggestion',
-            constraint=models.UniqueConstraint(fields=('job', 'position'), name='scribe_suggestion_position_unique'),
+            model_name="scribesuggestion",
+            constraint=models.UniqueConstraint(fields=("job", "position"), name="scribe_suggestion_position_unique"),
         ),
         migrations.AddConstraint(
-            model_name='scribesuggestion',
-            constraint=models.CheckConstraint(condition=models.Q(('field_name__in', ['chief_complaint', 'history_present_illness', 'past_history', 'family_history', 'medication', 'allergy', 'vital_sign', 'examination', 'assessment', 'diagnosis', 'plan'])), name='scribe_suggestion_field'),
+            model_name="scribesuggestion",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "field_name__in",
+                        [
+                            "chief_complaint",
+                            "history_present_illness",
+                            "past_history",
+                            "family_history",
+                            "medication",
+                            "allergy",
+                            "vital_sign",
+                            "examination",
+                            "assessment",
+                            "diagnosis",
+                            "plan",
+                        ],
+                    )
+                ),
+                name="scribe_suggestion_field",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='scribesuggestion',
-            constraint=models.CheckConstraint(condition=models.Q(('decision__in', ['pending', 'accepted', 'edited', 'rejected'])), name='scribe_suggestion_decision'),
+            model_name="scribesuggestion",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("decision__in", ["pending", "accepted", "edited", "rejected"])),
+                name="scribe_suggestion_decision",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='scribesuggestion',
-            constraint=models.CheckConstraint(condition=models.Q(('confidence__gte', 0), ('confidence__lte', 1)), name='scribe_suggestion_confidence_range'),
+            model_name="scribesuggestion",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("confidence__gte", 0), ("confidence__lte", 1)),
+                name="scribe_suggestion_confidence_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='scribesuggestion',
-            constraint=models.CheckConstraint(condition=models.Q(('span_end__gte', models.F('span_start'))), name='scribe_suggestion_span_order'),
+            model_name="scribesuggestion",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("span_end__gte", models.F("span_start"))), name="scribe_suggestion_span_order"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='scribesuggestion',
-            constraint=models.CheckConstraint(condition=models.Q(('model_name', ''), _negated=True), name='scribe_suggestion_model_named'),
+            model_name="scribesuggestion",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("model_name", ""), _negated=True), name="scribe_suggestion_model_named"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='scribesuggestion',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('decided_at__isnull', True), ('decided_by__isnull', True), ('decision', 'pending')), models.Q(models.Q(('decision', 'pending'), _negated=True), ('decided_at__isnull', False), ('decided_by__isnull', False)), _connector='OR'), name='scribe_suggestion_decided_by'),
+            model_name="scribesuggestion",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("decided_at__isnull", True), ("decided_by__isnull", True), ("decision", "pending")),
+                    models.Q(
+                        models.Q(("decision", "pending"), _negated=True),
+                        ("decided_at__isnull", False),
+                        ("decided_by__isnull", False),
+                    ),
+                    _connector="OR",
+                ),
+                name="scribe_suggestion_decided_by",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='scribesuggestion',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('decision', 'edited'), _negated=True), models.Q(('edited_text', ''), _negated=True), _connector='OR'), name='scribe_suggestion_edit_text'),
+            model_name="scribesuggestion",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("decision", "edited"), _negated=True),
+                    models.Q(("edited_text", ""), _negated=True),
+                    _connector="OR",
+                ),
+                name="scribe_suggestion_edit_text",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='scribesuggestion',
-            constraint=models.CheckConstraint(condition=models.Q(('filled_at__isnull', True), ('decision__in', ['accepted', 'edited']), _connector='OR'), name='scribe_suggestion_filled_kept'),
+            model_name="scribesuggestion",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("filled_at__isnull", True), ("decision__in", ["accepted", "edited"]), _connector="OR"
+                ),
+                name="scribe_suggestion_filled_kept",
+            ),
         ),
     ]
