@@ -99,10 +99,13 @@ def naive_forecast(task: Task, horizon: int, kind: str) -> tuple[np.ndarray, dic
 STATS_WINDOW = 3 * 364  # AutoETS/AutoTheta see at most the last three years (fit time grows with length)
 
 
-def statsforecast_forecast(task: Task, horizon: int, kind: str) -> tuple[np.ndarray, dict[float, np.ndarray]]:
+def statsforecast_forecast(
+    task: Task, horizon: int, kind: str, *, window: int | None = None
+) -> tuple[np.ndarray, dict[float, np.ndarray]]:
+    """AutoETS or AutoTheta on the last `window` values (default STATS_WINDOW; shorter is faster)."""
     from statsforecast.models import AutoETS, AutoTheta
 
-    y = np.asarray(task.series.values[: task.origin + 1], dtype=np.float64)[-STATS_WINDOW:]
+    y = np.asarray(task.series.values[: task.origin + 1], dtype=np.float64)[-(window or STATS_WINDOW) :]
     season = season_length(task.series)
     if len(y) < 2 * season + 2:
         season = 1
@@ -134,7 +137,7 @@ class LgbOptions:
     learning_rate: float = 0.05
     num_leaves: int = 31
     min_child_samples: int = 20
-    max_rows: int = 60000  # rows of (origin, horizon) beyond this are subsampled, the most recent kept
+    max_rows: int = 30000  # rows of (origin, horizon) beyond this are sampled, recent ones likelier
 
 
 def _lgb_rows(
@@ -230,9 +233,11 @@ def lightgbm_fit_predict(
     W = np.concatenate(w_train) if w_train else np.zeros(0)
     Hs = np.concatenate(h_train) if h_train else np.zeros(0, dtype=np.int64)
     before_origin = np.concatenate(t_train) if t_train else np.zeros(0, dtype=np.int64)
-    if len(Y) > opts.max_rows:
-        keep = np.argsort(-W, kind="stable")[: opts.max_rows]
-        X, Y, W, Hs, before_origin = X[keep], Y[keep], W[keep], Hs[keep], before_origin[keep]
+    if len(Y) > opts.max_rows:  # a sample, recent rows likelier, which then weigh the same
+        rng = np.random.default_rng(seed)
+        keep = np.sort(rng.choice(len(Y), size=opts.max_rows, replace=False, p=W / W.sum()))
+        X, Y, Hs, before_origin = X[keep], Y[keep], Hs[keep], before_origin[keep]
+        W = np.ones(len(Y))
     Xp = np.concatenate(x_pred)
     params: dict[str, Any] = {
         "objective": "l1",

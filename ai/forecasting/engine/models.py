@@ -134,12 +134,19 @@ def fit_tasks(
         results = [naive_forecast(task, horizon, model) for task in tasks]
         artifact = json.dumps({"model": model, "horizon": horizon}).encode()
     elif model in ("auto_ets", "auto_theta"):
-        results = [statsforecast_forecast(task, horizon, model) for task in tasks]
+        unknown = set(options or {}) - {"window"}
+        if unknown:
+            raise ValueError(f"unknown {model} option(s): {', '.join(sorted(unknown))}")
+        window = (options or {}).get("window")
+        results = [statsforecast_forecast(task, horizon, model, window=window) for task in tasks]
         artifact = json.dumps({"model": model, "horizon": horizon}).encode()
     elif model == "lightgbm":
         from .baselines import LgbOptions
 
-        lgb_options = LgbOptions(**(options or {}))
+        try:
+            lgb_options = LgbOptions(**(options or {}))
+        except TypeError as exc:
+            raise ValueError(f"unknown lightgbm option: {exc}") from None
         results, artifact = lightgbm_fit_predict(tasks, horizon, calendar, seed=seed, options=lgb_options)
     else:
         from .recurrent import recurrent_fit_predict

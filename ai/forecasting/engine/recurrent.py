@@ -32,19 +32,20 @@ from .types import QUANTILES
 
 @dataclass
 class RecurrentOptions:
-    hidden: int = 32
-    window: int = 56  # days the encoder reads (monthly: months)
-    epochs: int = 40  # passes over the windows when training from scratch
-    finetune_epochs: int = 6  # when starting from a previous artifact's weights
-    batch_size: int = 64
-    lr: float = 3e-3
+    hidden: int = 16
+    window: int = 28  # days the encoder reads (monthly: months)
+    epochs: int = 30  # passes over the windows when training from scratch
+    finetune_epochs: int = 3  # when starting from a previous artifact's weights
+    batch_size: int = 128
+    lr: float = 1e-3
     weight_decay: float = 1e-4
-    dropout: float = 0.1
+    dropout: float = 0.2
     level_window: int = 28  # trailing mean the inputs and outputs are scaled by (monthly: 12)
     embedding: int = 4  # per-series embedding width of a global model
     scope: str = "global"  # "global": one network for all series; "per_series": one each
     half_life: float = 365.0  # older windows weigh less: half weight after this many days
-    max_windows: int = 30000  # per network; the most recent are kept beyond this
+    max_windows: int = 6000  # windows per epoch; with more, each epoch samples this many (recent ones likelier)
+    prior: str = "blend"  # the starting forecast: "smoothing", or "blend" (its mean with level x weekday profile)
     median_weight: float = 1.0  # extra weight of the absolute error of the median in the loss
     threads: int = 1
 
@@ -54,7 +55,12 @@ class RecurrentOptions:
         unknown = set(values or {}) - names
         if unknown:
             raise ValueError(f"unknown recurrent option(s): {', '.join(sorted(unknown))}")
-        return cls(**(values or {}))
+        opts = cls(**(values or {}))
+        if opts.scope not in ("global", "per_series"):
+            raise ValueError(f"scope must be 'global' or 'per_series', not {opts.scope!r}")
+        if opts.prior not in ("smoothing", "blend"):
+            raise ValueError(f"prior must be 'smoothing' or 'blend', not {opts.prior!r}")
+        return opts
 
 
 N_QUANTILES = len(QUANTILES)
@@ -177,7 +183,10 @@ def _windows(
     same_mean = same.mean(axis=-1) / lvl[:, None]
     profile_long = _profile_ratio(y, o, target_idx, season, 104)
     profile_short = _profile_ratio(y, o, target_idx, season, 13)
-    prior = np.maximum(smoothing.forecast(o, horizon), 0.0) / lvl[:, None]
+    smoothed = np.maximum(smoothing.forecast(o, horizon), 0.0) / lvl[:, None]
+    # the starting forecast: smoothing, or its mean with "level x two-year weekday profile" (each misses some
+    # of what the other catches; their mean does better than either, see docs/forecasting.md)
+    prior = 0.5 * (smoothed + profile_long) if opts.prior == "blend" else smoothed
     last_year_idx = target_idx - year
     has_year = last_year_idx >= 0
     last_year = np.where(has_year, y[np.maximum(last_year_idx, 0)] / lvl[:, None], prior)
@@ -199,6 +208,7 @@ def _windows(
     dec = np.concatenate(
         [
             prior[..., None] - 1.0,
+            smoothed[..., None] - 1.0,
             same_mean[..., None] - 1.0,
             profile_long[..., None] - 1.0,
             profile_short[..., None] - 1.0,
@@ -288,13 +298,23 @@ def _train_member(net: Any, data: _Windows, epochs: int, opts: RecurrentOptions,
     q = torch.tensor(QUANTILES, dtype=torch.float32)
     optimizer = torch.optim.AdamW(net.parameters(), lr=opts.lr, weight_decay=opts.weight_decay)
     n = len(target)
-    steps_per_epoch = max(1, math.ceil(n / opts.batch_size))
+    # Many windows (a global model over many wards): each epoch is a fresh sample of max_windows of them,
+    # drawn in proportion to their recency weights, which then weigh equally in the loss.
+    sampled = n > opts.max_windows
+    per_epoch = min(n, opts.max_windows)
+    probabilities = data.weight / data.weight.sum() if sampled else None
+    weights = torch.ones(n) if sampled else tensors["weight"]
+    rng = np.random.default_rng(seed)
+    steps_per_epoch = max(1, math.ceil(per_epoch / opts.batch_size))
     total = max(1, epochs * steps_per_epoch)
     scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=opts.lr, total_steps=total, pct_start=0.2)
     net.train()
     for _ in range(epochs):
-        order = torch.randperm(n, generator=generator)
-        for start in range(0, n, opts.batch_size):
+        if sampled:
+            order = torch.from_numpy(rng.choice(n, size=per_epoch, replace=False, p=probabilities))
+        else:
+            order = torch.randperm(n, generator=generator)
+        for start in range(0, per_epoch, opts.batch_size):
             b = order[start : start + opts.batch_size]
             pred = net(
                 tensors["enc"][b], tensors["dec"][b], tensors["static"][b], tensors["series"][b], tensors["prior"][b]
@@ -303,7 +323,7 @@ def _train_member(net: Any, data: _Windows, epochs: int, opts: RecurrentOptions,
             pinball = torch.maximum(q * err, (q - 1) * err)
             m = mask[b].unsqueeze(-1).float()
             loss_q = (pinball * m).sum(dim=-1) + opts.median_weight * err[..., 2].abs() * mask[b].float()
-            w = tensors["weight"][b].unsqueeze(-1)
+            w = weights[b].unsqueeze(-1)
             loss = (loss_q * w).sum() / torch.clamp((mask[b].float() * w).sum(), min=1.0)
             optimizer.zero_grad()
             loss.backward()
@@ -360,9 +380,6 @@ def recurrent_fit_predict(
                 predict_parts.append(_windows(task, local, horizon, calendar, opts, np.array([task.origin])))
             train = _concat(train_parts)
             train = _take(train, ~np.all(np.isnan(train.target), axis=1))
-            if len(train.target) > opts.max_windows:
-                keep = np.sort(np.argsort(-train.weight, kind="stable")[: opts.max_windows])
-                train = _take(train, keep)
             future = _concat(predict_parts)
             n_enc, n_dec, n_static = train.enc.shape[-1], train.dec.shape[-1], train.static.shape[-1]
             shape = [n_enc, n_dec, n_static, len(group)]
