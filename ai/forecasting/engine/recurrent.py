@@ -245,9 +245,7 @@ def _windows(
     )
 
 
-def _profile_ratio(
-    y: np.ndarray, origins: np.ndarray, targets: np.ndarray, season: int, cycles: int
-) -> np.ndarray:
+def _profile_ratio(y: np.ndarray, origins: np.ndarray, targets: np.ndarray, season: int, cycles: int) -> np.ndarray:
     """Mean of the target's phase (weekday) over the last `cycles` seasons up to each origin, relative to the
     mean of all days in that span: how much busier than average that weekday has been."""
     n = len(y)
