@@ -164,7 +164,7 @@ def main() -> int:
         rows.append(("total (wall clock)", f"{backtest_wall:.1f}", f"{ordinary_wall:.1f}"))
         print(table(rows))
         print()
-        rows = [("candidate", "backtest s", "MAE h1-14", "MASE", "80% cov.", "95% cov.", "vs best baseline")]
+        rows = [("candidate", "fit s per origin", "MAE h1-14", "MASE", "80% cov.", "95% cov.", "vs best baseline")]
         for name, score in sorted(model.metrics.items(), key=lambda item: item[1]["mae_overall"]):
             interval = model.bootstrap.get(name)
             cov80, cov95 = score["coverage80"], score["coverage95"]

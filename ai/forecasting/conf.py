@@ -101,4 +101,5 @@ def artifact_dir() -> Path:
 
 
 def run_soft_time_limit() -> int:
-    return int(getattr(settings, "FORECAST_RUN_SOFT_TIME_LIMIT", 1800))
+    """The job's soft time limit: a backtest night with the networks takes tens of minutes on two cores."""
+    return int(getattr(settings, "FORECAST_RUN_SOFT_TIME_LIMIT", 4 * 3600))

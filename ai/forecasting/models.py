@@ -182,7 +182,9 @@ class ForecastModel(BaseModel):
     artifact_path = models.CharField(_("artifact file"), max_length=300, blank=True)
     artifact_sha256 = models.CharField(_("artifact sha256"), max_length=64, blank=True)
     artifact_size = models.PositiveBigIntegerField(_("artifact size (bytes)"), default=0)
-    train_seconds = models.FloatField(_("training time (s)"), null=True, blank=True)
+    train_seconds = models.FloatField(
+        _("training time (s)"), null=True, blank=True, help_text=_("The night's training of this model, in seconds.")
+    )
     error = models.TextField(_("error"), blank=True)
     serving_since = models.DateTimeField(_("serving since"), null=True, blank=True)
     retired_at = models.DateTimeField(_("retired at"), null=True, blank=True)

@@ -258,6 +258,7 @@ def _compute(run: ForecastRun, night: date, options: dict[str, Any], progress: _
             best_baseline = result.best_baseline
 
         progress.enter("train")
+        training_started = time.monotonic()
         try:
             forecasts, artifact = _train(
                 eligible, winner, horizon, seeds, calendar, model_options.get(winner), _warm_start(winner)
@@ -277,7 +278,8 @@ def _compute(run: ForecastRun, night: date, options: dict[str, Any], progress: _
                 }
             )
         else:
-            outcome.trained = {**registry, **_artifact_save(artifact, night, winner)}
+            trained_in = round(time.monotonic() - training_started, 3)
+            outcome.trained = {**registry, **_artifact_save(artifact, night, winner), "train_seconds": trained_in}
         by_key = {forecast.key: forecast for forecast in forecasts}
         outcome.forecasts.extend((history, by_key[history.series.key], None) for history in eligible)
 
@@ -415,7 +417,6 @@ def _registry_fields(
         "bootstrap": {name: [float(low), float(high)] for name, (low, high) in result.bootstrap_vs_best.items()},
         "best_baseline": result.best_baseline,
         "reason": reason,
-        "train_seconds": winner_score.train_seconds if winner_score else None,
         "backtest_night": night,
     }
 
@@ -434,7 +435,6 @@ def _registry_fields_reused(serving: ForecastModel, eligible: list[WardHistory])
         "bootstrap": serving.bootstrap,
         "best_baseline": serving.best_baseline,
         "reason": serving.reason,
-        "train_seconds": serving.train_seconds,
         "backtest_night": serving.backtest_night,
     }
 

@@ -183,7 +183,7 @@ def test_a_night_already_queued_is_queued_once_until_its_worker_is_presumed_lost
 
     assert (queued_first, queued_again) == (True, False) and len(sent) == 1
     # a run silent for longer than the task may take is queued again
-    ForecastRun.objects.filter(pk=first.pk).update(status="running", updated_at=first.updated_at - timedelta(hours=2))
+    ForecastRun.objects.filter(pk=first.pk).update(status="running", updated_at=first.updated_at - timedelta(hours=5))
     with django_capture_on_commit_callbacks(execute=True):
         _run, queued = forecast_run_request(night=today())
     assert queued and len(sent) == 2
