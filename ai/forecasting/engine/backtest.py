@@ -67,14 +67,15 @@ def backtest(
     calendar: HolidayCalendar | str | None = None,
     progress: Progress | None = None,
     options: dict[str, dict[str, Any]] | None = None,
-    warm_start: bool = True,
+    warm_start: bool = False,
     bootstrap_resamples: int = 2000,
 ) -> BacktestResult:
     """Score `models` (default all) on rolling origins; see the module docstring.
 
     step: steps between origins (days; months for monthly series). options: per-model options passed to
     fit_forecast (e.g. {"gru": {"epochs": 8}} for a cheap run). warm_start: a network at one origin starts
-    from its weights at the previous origin (trained on less data, so nothing leaks), as the nightly job does.
+    from its weights at the previous origin (trained on less data, so nothing leaks) when its options also
+    say warm_start; faster, but it lost accuracy in our measurements (docs/forecasting.md).
     Series shorter than MIN_HISTORY_DAYS get only the baselines (the result's notes say which).
     """
     if not series:

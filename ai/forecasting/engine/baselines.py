@@ -62,7 +62,9 @@ def _quantiles_from_errors(point: np.ndarray, errors: np.ndarray) -> dict[float,
     return out
 
 
-def _naive_rule_matrix(y: np.ndarray, origins: np.ndarray, horizon: int, season: int, kind: str) -> np.ndarray:
+def _naive_rule_matrix(
+    y: np.ndarray, origins: np.ndarray, horizon: int, season: int, kind: str, cycles_back: int = 4
+) -> np.ndarray:
     """Forecasts F[i, h-1] of the naive rule made at each origin (index of the last value used)."""
     h = np.arange(1, horizon + 1)
     cycles = (h - 1) // season + 1  # how many seasons back the most recent same-phase value is
@@ -70,25 +72,27 @@ def _naive_rule_matrix(y: np.ndarray, origins: np.ndarray, horizon: int, season:
         idx = origins[:, None] + h[None, :] - season * cycles[None, :]
         return y[idx]
     total = np.zeros((len(origins), horizon))
-    for k in range(4):
+    for k in range(cycles_back):
         idx = origins[:, None] + h[None, :] - season * (cycles[None, :] + k)
         total += y[np.maximum(idx, 0)]
-    return total / 4.0
+    return total / cycles_back
 
 
 def naive_forecast(task: Task, horizon: int, kind: str) -> tuple[np.ndarray, dict[float, np.ndarray]]:
     y = np.asarray(task.series.values[: task.origin + 1], dtype=np.float64)
     season = season_length(task.series)
-    need = season * (1 if kind == "seasonal_naive" else 4)
+    # the mean of the last 4 same weekdays; for monthly data, of the same month in the years there are (<= 4)
+    cycles_back = 1 if kind == "seasonal_naive" else max(1, min(4, len(y) // season))
+    need = season * cycles_back
     if len(y) < need:  # not enough history for the rule: repeat what there is
         y = np.concatenate([np.full(need - len(y), y[0] if len(y) else 0.0), y])
     origin = len(y) - 1
-    point = _naive_rule_matrix(y, np.array([origin]), horizon, season, kind)[0]
+    point = _naive_rule_matrix(y, np.array([origin]), horizon, season, kind, cycles_back)[0]
     # past origins whose targets are all observed by now, and whose own rule had enough history
     past = np.arange(max(need - 1 + season * ((horizon - 1) // season), 0), origin - horizon + 1)
     past = past[-ERROR_WINDOW:]
     if len(past):
-        fitted = _naive_rule_matrix(y, past, horizon, season, kind)
+        fitted = _naive_rule_matrix(y, past, horizon, season, kind, cycles_back)
         actual = y[past[:, None] + np.arange(1, horizon + 1)[None, :]]
         errors = actual - fitted
     else:

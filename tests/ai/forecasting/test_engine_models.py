@@ -71,9 +71,11 @@ def test_a_seed_ensemble_keeps_every_member_and_warm_starts_from_them():
         weekly_series("A", days=127),
         weekly_series("B", days=127, level=20, seed=4),
     ]
-    warm, _ = fit_forecast(longer, "gru", horizon=7, seeds=2, options=TINY_NET, init=artifact)
+    warm, _ = fit_forecast(longer, "gru", horizon=7, seeds=2, options={**TINY_NET, "warm_start": True}, init=artifact)
     cold, _ = fit_forecast(longer, "gru", horizon=7, seeds=2, options=TINY_NET)
     assert not np.array_equal(warm[0].mean, cold[0].mean)  # it did start from the stored weights
+    ignored, _ = fit_forecast(longer, "gru", horizon=7, seeds=2, options=TINY_NET, init=artifact)
+    np.testing.assert_array_equal(ignored[0].mean, cold[0].mean)  # unless asked, it trains from scratch
 
 
 def test_one_network_per_series_when_asked():

@@ -131,7 +131,7 @@ class Command(BaseCommand):
             f"holiday calendar: {calendar_source}) ..."
         )
         for problem in problems:
-            self.stderr.write(f"  left out: {problem}")
+            self.stderr.write(f"  {problem}")
         started = time.perf_counter()
         verbose = options["verbosity"] >= 2
 
@@ -158,7 +158,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         if sys.stderr.isatty() and not verbose:
             sys.stderr.write("\n")
-        result.notes.extend(f"left out of the file: {problem}" for problem in problems)
+        result.notes.extend(problems)
         self.stdout.write(format_table(result, markdown=options["markdown"], title=options["title"]))
         self.stderr.write(f"Done in {time.perf_counter() - started:.0f} s.")
 
