@@ -36,6 +36,16 @@ def _port_open(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
+def _ports_still_open(ports: dict[str, int], wait: float = 15.0) -> list[str]:
+    """The services whose port still answers after up to `wait` seconds (a server closes its socket as it exits)."""
+    deadline = time.monotonic() + wait
+    while True:
+        still_open = [name for name, port in ports.items() if _port_open(port)]
+        if not still_open or time.monotonic() > deadline:
+            return still_open
+        time.sleep(0.5)
+
+
 class Stack:
     def __init__(self, var_dir: Path):
         self.ports = {
@@ -126,7 +136,7 @@ def test_make_run_from_nothing_then_demo_doctor_signs_in(tmp_path, browser):
 
     # Ctrl-C stopped everything cleanly, the embedded servers included
     assert returncode == 0, "".join(stack.lines[-40:])
-    assert not any(_port_open(port) for port in stack.ports.values())
+    assert _ports_still_open(stack.ports) == []
 
     # A second start reuses the data: no new migration, no second demo load
     try:

@@ -79,7 +79,7 @@ def test_doctor_dictates_reviews_edits_fills_and_signs(page, celery_worker_proce
         # given the doctor on the patient's chart
         _sign_in(page, doctor.username)
         page.goto(f"/patients/{patient.external_id}/")
-        page.get_by_role("link", name="Scribe").click()
+        page.get_by_test_id("patient-banner").get_by_role("link", name="Scribe").click()
         expect(page.get_by_role("heading", name="Scribe: new consultation")).to_be_visible()
 
         # when they upload the dictation
