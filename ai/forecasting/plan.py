@@ -28,7 +28,6 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -87,6 +86,7 @@ def solve_day(wards: list[PlanWard], costs: PlanCosts | None = None) -> list[Rec
     Guarantees: every overflowing patient is in exactly one recommendation; no ward lends more than its
     spare beds or opens more than its flexible beds; the expected unplaced patients are the fewest possible.
     """
+    import numpy as np
     from scipy.optimize import linprog  # only the job plans; pages only word the plan
 
     costs = costs or PlanCosts()

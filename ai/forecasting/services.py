@@ -16,7 +16,6 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Max
@@ -28,6 +27,8 @@ from ai.forecasting.plan import PlanCosts, PlanWard, recommendation_detail, solv
 from hospital.core.models import User
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from ai.forecasting.engine.types import BacktestResult, Forecast
     from ai.forecasting.training_data import WardHistory
 
@@ -491,6 +492,8 @@ def model_register(*, run: ForecastRun | None, fields: dict[str, Any], serve: bo
 
 def _quantile_rows(forecast: Forecast) -> tuple[np.ndarray, np.ndarray]:
     """The quantiles as a (days, 5) array, clipped at zero and ordered, and the mean clipped at zero."""
+    import numpy as np  # the job's path only: pages never load numpy
+
     from ai.forecasting.engine.types import QUANTILES
 
     columns = np.column_stack([np.asarray(forecast.quantiles[q], dtype=float) for q in QUANTILES])
