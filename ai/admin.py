@@ -7,25 +7,16 @@ admin is for looking things up, so it offers no add, change or delete.
 from django.contrib import admin
 
 from ai.models import Alert, AlertEvent, News2Score, Spo2Scale2Order
-from hospital.core.admin_view_only import ViewOnlyAdmin
+from hospital.core.admin_view_only import ViewOnlyAdmin, ViewOnlyPermissions
 
 
-class AlertEventInline(admin.TabularInline):
+class AlertEventInline(ViewOnlyPermissions, admin.TabularInline):
     model = AlertEvent
     fields = ("created_at", "action", "actor", "from_status", "to_status", "severity", "note")
     readonly_fields = fields
     extra = 0
     can_delete = False
     show_change_link = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Alert)

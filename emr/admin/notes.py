@@ -7,20 +7,12 @@ complete); a signed note cannot change at all, so the admin offers no change, ad
 from django.contrib import admin
 
 from emr.models import ClinicalNote, NoteDiagnosis, NoteFieldProvenance, Observation
+from hospital.core.admin_view_only import ViewOnlyPermissions
 
 
-class ReadOnlyMixin:
+class ReadOnlyMixin(ViewOnlyPermissions):
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in self.model._meta.fields]
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class NoteDiagnosisInline(ReadOnlyMixin, admin.TabularInline):

@@ -3,8 +3,8 @@
 from django.contrib import admin
 
 
-class ViewOnlyAdmin(admin.ModelAdmin):
-    """Lists and shows rows; offers no add, change or delete."""
+class ViewOnlyPermissions:
+    """No add, change or delete: for model admins and inlines alike."""
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -14,3 +14,7 @@ class ViewOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+class ViewOnlyAdmin(ViewOnlyPermissions, admin.ModelAdmin):
+    """Lists and shows rows; offers no add, change or delete."""
