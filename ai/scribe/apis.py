@@ -24,6 +24,7 @@ from ai.scribe.selectors import (
     scribe_encounter_for_create,
     scribe_job_get,
     scribe_job_list,
+    scribe_job_read_record,
     scribe_suggestion_get,
     scribe_suggestions,
 )
@@ -66,20 +67,6 @@ def _job(request, external_id) -> ScribeJob:
         raise Http404 from exc
     except PermissionDenied as exc:
         raise _denied(request, exc) from exc
-
-
-def _read_log(request, job: ScribeJob, detail: dict | None = None) -> None:
-    detail = dict(detail or {})
-    if getattr(job.patient, "via_break_glass", False):
-        detail["break_glass"] = True
-    access_log_record(
-        actor=request.user,
-        action="read",
-        object_type="scribe.scribejob",
-        object_id=str(job.external_id),
-        patient_external_id=job.patient.external_id,
-        detail=detail,
-    )
 
 
 def _job_response(job: ScribeJob, status_code: int = status.HTTP_200_OK) -> Response:
@@ -209,7 +196,7 @@ class JobDetailApi(APIView):
     )
     def get(self, request, external_id):
         job = _job(request, external_id)
-        _read_log(request, job, {"status": job.status})
+        scribe_job_read_record(user=request.user, job=job, detail={"status": job.status})
         return _job_response(job)
 
 

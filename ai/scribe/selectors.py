@@ -20,6 +20,7 @@ from emr.selectors.access import is_clinician, patient_for_clinical_read, patien
 from emr.selectors.clinical import active_problems, current_medications
 from hospital.core import roles
 from hospital.core.models import User
+from hospital.core.services.access_log import access_log_record
 
 NOTE_PERMISSION = "emr.add_clinicalnote"
 
@@ -105,3 +106,18 @@ def scribe_vocabulary_context(*, job: ScribeJob) -> tuple[list[str], list[str]]:
         drug = order.drug
         medications += [name for name in (drug.generic_name_en, drug.generic_name_zh, *drug.synonyms) if name]
     return list(dict.fromkeys(problems)), list(dict.fromkeys(medications))
+
+
+def scribe_job_read_record(*, user: User, job: ScribeJob, detail: dict[str, object]) -> None:
+    """The access-log entry of showing a job (its transcript and suggestions are patient data)."""
+    detail = dict(detail)
+    if getattr(job.patient, "via_break_glass", False):
+        detail["break_glass"] = True
+    access_log_record(
+        actor=user,
+        action="read",
+        object_type="scribe.scribejob",
+        object_id=str(job.external_id),
+        patient_external_id=job.patient.external_id,
+        detail=detail,
+    )

@@ -25,6 +25,7 @@ from ai.scribe.selectors import (
     scribe_encounter_for_create,
     scribe_job_get,
     scribe_job_list,
+    scribe_job_read_record,
     scribe_suggestion_get,
     scribe_suggestions,
 )
@@ -137,20 +138,6 @@ def _job_or_refusal(request, external_id: uuid.UUID) -> tuple[ScribeJob, None] |
         raise Http404 from exc
     except PermissionDenied as exc:
         return None, refusal_response(request, exc)
-
-
-def _read_log(request, job: ScribeJob, view: str) -> None:
-    detail: dict[str, object] = {"view": view, "status": job.status}
-    if getattr(job.patient, "via_break_glass", False):
-        detail["break_glass"] = True
-    access_log_record(
-        actor=request.user,
-        action="read",
-        object_type="scribe.scribejob",
-        object_id=str(job.external_id),
-        patient_external_id=job.patient.external_id,
-        detail=detail,
-    )
 
 
 # --- pages ----------------------------------------------------------------------------------------------------
@@ -272,7 +259,7 @@ def scribe_job(request, external_id: uuid.UUID):
     job, refusal = _job_or_refusal(request, external_id)
     if job is None:
         return refusal
-    _read_log(request, job, "scribe_job")
+    scribe_job_read_record(user=request.user, job=job, detail={"view": "scribe_job", "status": job.status})
     context = _status_context(job)
     context.update(patient=job.patient, age=age_in_years(job.patient.birth_date), encounter=job.encounter)
     if job.status == ScribeJob.Status.READY:
