@@ -5,11 +5,12 @@ ward profiles, repeated: general medicine, cardiology, respiratory, surgery, ort
 maternity, intensive care) and 3 years of simulated daily census ending yesterday (hospital.demo.census:
 weekly and yearly seasonality, Chinese holidays, trend, transfers), then runs tonight's job in process exactly
 as the worker does (ai.forecasting.services.forecast_nightly_run) with the nightly settings (backtest origins,
-seeds, candidate models from the FORECAST_* settings unless given here) for two nights: a backtest night (the
-first night, and once every FORECAST_BACKTEST_EVERY_DAYS) and the ordinary night after it, which retrains the
-winner on one more day. It prints the seconds of each stage of both, each candidate's backtest time and error,
-and the model that serves. Model files go to a temporary
-directory. Drops the database at the end.
+seeds, candidate models from the FORECAST_* settings unless given here) for three nights: the first night
+(a backtest with nothing from earlier nights: every model at every origin), the ordinary night after it, which
+retrains the winner on one more day, and the weekly backtest night a week after the first (FORECAST_BACKTEST_
+EVERY_DAYS = 7), which fits only the new origin and reuses the other origins' forecasts (backtest pieces). It
+prints the seconds of each stage of the three, each candidate's backtest time and error, and the model that
+serves. Model files go to a temporary directory. Drops the database at the end.
 
     python bench/forecast_nightly.py [--wards 20] [--years 3] [--origins 10] [--seeds 3] [--models a,b]
 """
@@ -142,27 +143,37 @@ def main() -> int:
             f"{options.get('seeds', conf.backtest_seeds())} seeds per network, candidates: "
             f"{', '.join(options.get('models') or conf.candidate_models() or ['all'])}\n"
         )
+        settings.FORECAST_BACKTEST_EVERY_DAYS = 7
         tonight = timezone.localdate()
-        # A backtest night (the first, or once a week), then an ordinary night that retrains the winner.
-        backtest_run, backtest_wall = _night(forecast_nightly_run, tonight - timedelta(days=1), options)
-        if backtest_run is None:
+        # The first night (a full backtest), the ordinary night after it, and the weekly backtest a week later.
+        nights = [tonight - timedelta(days=7), tonight - timedelta(days=6), tonight]
+        runs, walls = [], []
+        for night in nights:
+            run, wall = _night(forecast_nightly_run, night, options)
+            if run is None:
+                return 1
+            runs.append(run)
+            walls.append(wall)
+        first_run, ordinary_run, weekly_run = runs
+        if "backtest" not in first_run.stage_seconds or "backtest" not in weekly_run.stage_seconds:
+            print("expected a backtest on the first and the weekly night", file=sys.stderr)
             return 1
         model = ForecastModel.objects.get(status="serving")
-        ordinary_run, ordinary_wall = _night(forecast_nightly_run, tonight, options)
-        if ordinary_run is None:
-            return 1
-        rows = [("stage", "backtest night (s)", "ordinary night (s)")]
+        rows = [("stage", "first night (s)", "ordinary night (s)", "weekly backtest night (s)")]
         for stage in STAGES:
-            rows.append(
-                (
-                    stage,
-                    f"{backtest_run.stage_seconds.get(stage, 0.0):.1f}",
-                    f"{ordinary_run.stage_seconds.get(stage, 0.0):.1f}",
-                )
-            )
-        rows.append(("total (run row)", f"{backtest_run.duration_seconds:.1f}", f"{ordinary_run.duration_seconds:.1f}"))
-        rows.append(("total (wall clock)", f"{backtest_wall:.1f}", f"{ordinary_wall:.1f}"))
+            rows.append((stage, *(f"{run.stage_seconds.get(stage, 0.0):.1f}" for run in runs)))
+        rows.append(("total (run row)", *(f"{run.duration_seconds:.1f}" for run in runs)))
+        rows.append(("total (wall clock)", *(f"{wall:.1f}" for wall in walls)))
         print(table(rows))
+        pieces = [next((n for n in run.notes if n.get("code") == "backtest_pieces"), None) for run in runs]
+        print(
+            "backtest forecasts (model x origin) fitted / reused: "
+            + "; ".join(
+                f"{label} {p['computed']} / {p['reused']}"
+                for label, p in zip(("first night", "weekly night"), (pieces[0], pieces[2]), strict=True)
+                if p
+            )
+        )
         print()
         rows = [("candidate", "fit s per origin", "MAE h1-14", "MASE", "80% cov.", "95% cov.", "vs best baseline")]
         for name, score in sorted(model.metrics.items(), key=lambda item: item[1]["mae_overall"]):
@@ -183,8 +194,9 @@ def main() -> int:
             )
         print(table(rows))
         print(
-            f"\nserving: {model.model_name}; per night {WardForecast.objects.filter(run=ordinary_run).count()} "
-            f"forecast rows, {BedPlanEntry.objects.filter(run=ordinary_run).count()} plan entries"
+            f"\nserving: {model.model_name} (backtest of the weekly night); per night "
+            f"{WardForecast.objects.filter(run=ordinary_run).count()} forecast rows, "
+            f"{BedPlanEntry.objects.filter(run=ordinary_run).count()} plan entries"
         )
         load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
         print(f"{machine_line()}; load average at the end {load}")

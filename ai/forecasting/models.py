@@ -117,6 +117,8 @@ def run_note_text(note: dict) -> str:
         return gettext("%(ward)s: no census history, no forecast.") % note
     if code == "short_history":
         return f"{note['ward']}: {short_history_text(note['days'], note['minimum'], note['model'])}"
+    if code == "backtest_pieces":
+        return gettext("Backtest: %(computed)s forecasts fitted, %(reused)s reused from earlier nights.") % note
     if code == "backtest_reused":
         return gettext("The backtest of %(night)s still holds: its winner was trained again on the newest data.") % note
     if code == "training_failed" and note.get("version"):
@@ -339,3 +341,25 @@ class BedPlanEntry(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.day} {self.action} {self.patients}"
+
+
+class BacktestPiece(models.Model):
+    """One model's backtest forecasts of every ward from one origin, kept so that next week's backtest fits
+    only its new origin (ai.forecasting.engine.pieces). `key` hashes everything the forecasts depend on, so a
+    piece is found only when fitting again would give the same numbers. Written as each is computed: a night
+    cut short resumes where it stopped. Pieces unused for PIECE_KEEP_DAYS are deleted."""
+
+    key = models.CharField(_("key"), max_length=64, unique=True)
+    model_name = models.CharField(_("model"), max_length=40)
+    origin = models.DateField(_("origin"))
+    payload = models.BinaryField(_("forecasts"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    used_at = models.DateTimeField(_("last used"), db_index=True)
+
+    class Meta:
+        ordering = ["origin", "model_name"]
+        verbose_name = _("backtest piece")
+        verbose_name_plural = _("backtest pieces")
+
+    def __str__(self) -> str:
+        return f"{self.model_name} {self.origin}"

@@ -22,7 +22,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from ai.forecasting import conf
-from ai.forecasting.models import BedPlanEntry, ForecastModel, ForecastRun, WardForecast
+from ai.forecasting.models import BacktestPiece, BedPlanEntry, ForecastModel, ForecastRun, WardForecast
 from ai.forecasting.plan import PlanCosts, PlanWard, recommendation_detail, solve_day
 from hospital.core.models import User
 
@@ -39,6 +39,8 @@ REGISTRY_LOCK = 7_405_101  # pg_advisory_xact_lock key: model versions are hande
 OPTION_KEYS = {"origins": int, "seeds": int, "models": list, "history_days": int, "backtest": bool}
 
 # Progress (percent) at the start of each stage.
+ORIGIN_WEEKDAY = 6  # weekly backtest origins fall on Sundays, so a week later all but one are shared
+PIECE_KEEP_DAYS = 60  # backtest pieces unused this long are deleted
 STAGE_PROGRESS = {"data": 2, "backtest": 10, "train": 70, "forecast": 85, "plan": 92, "done": 100}
 
 
@@ -241,6 +243,7 @@ def _compute(run: ForecastRun, night: date, options: dict[str, Any], progress: _
             outcome.notes.append({"code": "backtest_reused", "night": serving.backtest_night.isoformat()})
         else:
             progress.enter("backtest")
+            store = _PieceStore()
             # Every ward with history takes part: the short ones are scored on the baselines only.
             result = backtest(
                 [history.series for history in with_history],
@@ -252,7 +255,11 @@ def _compute(run: ForecastRun, night: date, options: dict[str, Any], progress: _
                 calendar=calendar,
                 progress=lambda _message, fraction: progress.within(fraction),
                 options=model_options,
+                last_origin=_last_origin(night - timedelta(days=1), horizon, conf.backtest_step()),
+                store=store,
             )
+            store.finish()
+            outcome.notes.append({"code": "backtest_pieces", **result.details["pieces"]})
             winner, reason = choose_model(result)
             registry = _registry_fields(result, winner, reason, eligible, horizon, seeds, calendar, night)
             maes = {name: score.mae_overall for name, score in result.scores.items()}
@@ -293,6 +300,40 @@ def _compute(run: ForecastRun, night: date, options: dict[str, Any], progress: _
              "model": model}
         )  # fmt: skip
     return outcome
+
+
+def _last_origin(until: date, horizon: int, step: int) -> date | None:
+    """The newest backtest origin: the last ORIGIN_WEEKDAY that leaves `horizon` observed days after it (weekly
+    steps only), so that backtests a week apart share all origins but the newest and reuse their pieces."""
+    latest = until - timedelta(days=horizon)
+    if step % 7:
+        return None
+    return latest - timedelta(days=(latest.weekday() - ORIGIN_WEEKDAY) % 7)
+
+
+class _PieceStore:
+    """Backtest pieces in the database (BacktestPiece), each saved as soon as it is computed."""
+
+    def __init__(self) -> None:
+        self.used: list[str] = []
+
+    def get(self, key: str) -> bytes | None:
+        payload = BacktestPiece.objects.filter(key=key).values_list("payload", flat=True).first()
+        if payload is None:
+            return None
+        self.used.append(key)
+        return bytes(payload)
+
+    def put(self, key: str, *, model: str, origin: date, payload: bytes) -> None:
+        BacktestPiece.objects.update_or_create(
+            key=key, defaults={"model_name": model, "origin": origin, "payload": payload, "used_at": timezone.now()}
+        )
+
+    def finish(self) -> None:
+        """Mark the reused pieces as used; delete those nobody used for PIECE_KEEP_DAYS."""
+        now = timezone.now()
+        BacktestPiece.objects.filter(key__in=self.used).update(used_at=now)
+        BacktestPiece.objects.filter(used_at__lt=now - timedelta(days=PIECE_KEEP_DAYS)).delete()
 
 
 # Baselines fitted on one series alone (LightGBM learns across wards and needs their history).

@@ -34,6 +34,7 @@ from .models import (
     fit_tasks,
     min_history,
 )
+from .pieces import Piece, PieceStore, piece_dumps, piece_key, piece_loads
 from .types import QUANTILES, BacktestResult, ModelScore, Series
 
 PROMOTION_MARGIN = 0.02  # a network serves only if the upper end of its interval is within +2% MAE
@@ -48,11 +49,16 @@ class _Collected:
     member_points: list[np.ndarray]  # recurrent: one point array per seed
 
 
-def origin_dates(series: Sequence[Series], *, horizon: int, n_origins: int, step: int) -> list[date]:
-    """The last origin leaves `horizon` observed steps after it; earlier ones go back `step` steps each."""
+def origin_dates(
+    series: Sequence[Series], *, horizon: int, n_origins: int, step: int, last_origin: date | None = None
+) -> list[date]:
+    """The last origin leaves `horizon` observed steps after it (or is `last_origin`, when that is earlier);
+    earlier ones go back `step` steps each."""
     freq = series[0].freq
     last = max(s.dates[-1] for s in series)
     final = add_steps(last, -horizon, freq)
+    if last_origin is not None and last_origin < final:
+        final = last_origin
     return sorted(add_steps(final, -step * k, freq) for k in range(n_origins))
 
 
@@ -69,6 +75,8 @@ def backtest(
     options: dict[str, dict[str, Any]] | None = None,
     warm_start: bool = False,
     bootstrap_resamples: int = 2000,
+    last_origin: date | None = None,
+    store: PieceStore | None = None,
 ) -> BacktestResult:
     """Score `models` (default all) on rolling origins; see the module docstring.
 
@@ -77,6 +85,10 @@ def backtest(
     from its weights at the previous origin (trained on less data, so nothing leaks) when its options also
     say warm_start; faster, but it lost accuracy in our measurements (docs/forecasting.md).
     Series shorter than MIN_HISTORY_DAYS get only the baselines (the result's notes say which).
+    last_origin: the newest origin, when it should be earlier than the data allows (origins anchored to a
+    weekday, so that next week's backtest shares all but one origin with this one). store: where the forecasts
+    of each model at each origin are kept and looked up (ai.forecasting.engine.pieces): a piece whose inputs
+    have not changed is reused instead of fitted again; details["pieces"] counts both.
     """
     if not series:
         raise ValueError("no series to backtest")
@@ -92,7 +104,7 @@ def backtest(
     report = progress or (lambda message, fraction: None)
     options = options or {}
 
-    origins = origin_dates(series, horizon=horizon, n_origins=n_origins, step=step)
+    origins = origin_dates(series, horizon=horizon, n_origins=n_origins, step=step, last_origin=last_origin)
     notes: list[str] = []
     short = {s.key: len(s.values) for s in series if len(s.values) < min_history(s)}
     unit = "months" if series[0].freq == "M" else "days"
@@ -132,6 +144,7 @@ def backtest(
     collected: dict[str, _Collected] = {}
     total_steps = len(chosen) * n_o
     done = 0
+    counts = {"reused": 0, "computed": 0}
     for model in chosen:
         col = _Collected(
             point=np.full((n_o, n_s, horizon), np.nan),
@@ -147,6 +160,18 @@ def backtest(
             tasks = [(s_index, Task(series=series[s_index], origin=idx)) for s_index, idx in picked if idx is not None]
             if not tasks:
                 continue
+            n_members = len(col.member_points)
+            piece_id: str | None = None
+            if store is not None and not (warm_start and model in RECURRENT):
+                piece_id = piece_key(
+                    model, [t for _, t in tasks], horizon=horizon, seeds=n_members or 1, calendar=cal,
+                    options=options.get(model),
+                )  # fmt: skip
+                payload = store.get(piece_id)
+                if payload is not None:
+                    _place(col, o, [s_index for s_index, _ in tasks], piece_loads(payload))
+                    counts["reused"] += 1
+                    continue
             forecasts, artifact, info = fit_tasks(
                 [t for _, t in tasks],
                 model,
@@ -166,6 +191,18 @@ def backtest(
             for m, member in enumerate(info.get("members", [])[: len(col.member_points)]):
                 for (s_index, _task), point in zip(tasks, member, strict=True):
                     col.member_points[m][o, s_index] = point
+            if piece_id is not None and store is not None:
+                rows = [s_index for s_index, _ in tasks]
+                piece = Piece(
+                    point=col.point[o, rows],
+                    quantiles=col.quantiles[o, rows],
+                    members=np.stack([p[o, rows] for p in col.member_points])
+                    if n_members
+                    else np.zeros((0, len(rows), horizon)),
+                    seconds=float(info["seconds"]),
+                )
+                store.put(piece_id, model=model, origin=origin, payload=piece_dumps(piece))
+                counts["computed"] += 1
         if np.isnan(col.point).all():
             notes.append(
                 f"{model}: nothing to score, no series has {min_history(series[0])} {unit} of history before an origin"
@@ -179,7 +216,21 @@ def backtest(
             f"before an origin, plus {horizon} after it"
         )
     report("scoring", 1.0)
-    return _score(series, origins, horizon, chosen, collected, actual, scale, notes, short, seeds, bootstrap_resamples)
+    result = _score(
+        series, origins, horizon, chosen, collected, actual, scale, notes, short, seeds, bootstrap_resamples
+    )
+    if store is not None:
+        result.details["pieces"] = counts
+    return result
+
+
+def _place(col: _Collected, o: int, rows: list[int], piece: Piece) -> None:
+    """A stored piece's forecasts into origin `o` of the collected arrays."""
+    col.seconds.append(piece.seconds)
+    col.point[o, rows] = piece.point
+    col.quantiles[o, rows] = piece.quantiles
+    for m, member in enumerate(col.member_points):
+        member[o, rows] = piece.members[m]
 
 
 def _score(

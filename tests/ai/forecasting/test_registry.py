@@ -2,13 +2,14 @@
 previous model serving."""
 
 import hashlib
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from ai.forecasting import services
-from ai.forecasting.models import ForecastModel, WardForecast
+from ai.forecasting.models import BacktestPiece, ForecastModel, WardForecast
 from ai.forecasting.services import artifact_full_path, forecast_nightly_run
 from tests.ai.forecasting.test_nightly_support import CHEAP, WardSpec, small_hospital, today
 
@@ -75,6 +76,31 @@ def test_a_backtest_runs_again_when_it_is_old_or_the_wards_changed(settings):
     run = forecast_nightly_run(night=today() + timedelta(days=2), options=CHEAP)
     model = ForecastModel.objects.get(status="serving")
     assert "backtest" in run.stage_seconds and "GM3" in model.series_keys
+
+
+def test_a_backtest_a_week_later_fits_only_its_new_origin(settings):
+    small_hospital()
+    first = forecast_nightly_run(night=today() - timedelta(days=7), options=CHEAP)
+    fitted = {"code": "backtest_pieces", "reused": 0, "computed": 2 * 2}  # 2 models x 2 origins
+    assert fitted in first.notes
+    assert BacktestPiece.objects.count() == 4
+    origins = ForecastModel.objects.get().backtest_origins
+    assert {date.fromisoformat(d).weekday() for d in origins} == {services.ORIGIN_WEEKDAY}
+
+    run = forecast_nightly_run(night=today(), options={**CHEAP, "backtest": True})
+
+    assert {"code": "backtest_pieces", "reused": 2, "computed": 2} in run.notes
+    assert "Backtest: 2 forecasts fitted, 2 reused from earlier nights." in run.note_texts
+    model = ForecastModel.objects.get(status="serving")
+    later = [date.fromisoformat(d) for d in model.backtest_origins]
+    assert later == [date.fromisoformat(d) + timedelta(days=7) for d in origins]
+    assert BacktestPiece.objects.count() == 6
+    # pieces nobody used for PIECE_KEEP_DAYS go
+    BacktestPiece.objects.filter(origin=min(later) - timedelta(days=7)).update(
+        used_at=timezone.now() - timedelta(days=services.PIECE_KEEP_DAYS + 1)
+    )
+    forecast_nightly_run(night=today() + timedelta(days=1), options={**CHEAP, "backtest": True})
+    assert not BacktestPiece.objects.filter(origin=min(later) - timedelta(days=7)).exists()
 
 
 def test_a_failed_training_leaves_the_previous_model_serving(monkeypatch):
