@@ -351,7 +351,9 @@ def choose_model(result: BacktestResult) -> tuple[str, str]:
     best = result.best_baseline
     base = scores[best]
     n = len(result.origins)
-    frame = f"over {n} past forecasts of {result.horizon} days each"
+    monthly = (result.details or {}).get("freq") == "M"
+    frame = f"over {n} past forecasts of {result.horizon} {'months' if monthly else 'days'} each"
+    per = "a month" if monthly else "a day"
     ranked = sorted(scores, key=lambda m: scores[m].mae_overall)
     top = ranked[0]
     if top == best or top not in RECURRENT:
@@ -360,7 +362,7 @@ def choose_model(result: BacktestResult) -> tuple[str, str]:
             base = scores[top]
         runners = [m for m in ranked if m != best]
         reason = (
-            f"{LABELS[best]} serves: {frame} it was off by {_fmt(base.mae_overall)} a day on average, "
+            f"{LABELS[best]} serves: {frame} it was off by {_fmt(base.mae_overall)} {per} on average, "
             f"the lowest of the models compared"
         )
         if runners:
@@ -379,14 +381,14 @@ def choose_model(result: BacktestResult) -> tuple[str, str]:
     interval = f"95% interval {_pct(low)} to {_pct(high)}"
     if np.isfinite(high) and high <= PROMOTION_MARGIN:
         return top, (
-            f"{LABELS[top]} serves: {frame} it was off by {_fmt(scores[top].mae_overall)} a day on average, "
+            f"{LABELS[top]} serves: {frame} it was off by {_fmt(scores[top].mae_overall)} {per} on average, "
             f"against {_fmt(base.mae_overall)} for the best classical method, {LABELS[best]} "
             f"({abs(gap) * 100:.0f}% {'lower' if gap < 0 else 'higher'}; {interval}), which is within the "
             f"+{PROMOTION_MARGIN * 100:.0f}% a network must meet to be trusted."
         )
     return best, (
         f"{LABELS[best]} serves: {LABELS[top]} had a slightly lower average error {frame} "
-        f"({_fmt(scores[top].mae_overall)} against {_fmt(base.mae_overall)} a day), but the difference could be "
+        f"({_fmt(scores[top].mae_overall)} against {_fmt(base.mae_overall)} {per}), but the difference could be "
         f"chance ({interval}); a network is only put in use when it is at most "
         f"{PROMOTION_MARGIN * 100:.0f}% worse even at the upper end of that interval."
     )

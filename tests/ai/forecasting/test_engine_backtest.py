@@ -126,6 +126,8 @@ def test_monthly_panel_backtest():
     )
     assert result.origins[-1] == date(2019, 1, 1)  # 40 months from 2016-01 end in 2019-04: 3 months after it
     assert result.scores["gru"].extra["cases"] == 8
+    assert "past forecasts of 3 months each" in result.reason and " a month " in result.reason
+    assert " a day" not in result.reason
 
 
 def test_a_backtest_with_nothing_to_score_says_why():
