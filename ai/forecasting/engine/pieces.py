@@ -125,3 +125,29 @@ class MemoryPieceStore:
 
     def put(self, key: str, *, model: str, origin: date, payload: bytes) -> None:
         self.pieces[key] = payload
+
+
+class DirectoryPieceStore:
+    """A store in a directory, one file per piece: lets the evaluation command resume or repeat a backtest
+    (another model, more origins) without fitting again what it already fitted."""
+
+    def __init__(self, directory: str | Path) -> None:
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+
+    def _path(self, key: str) -> Path:
+        if len(key) != 64 or not all(c in "0123456789abcdef" for c in key):
+            raise ValueError("a piece key is a sha256 in hex")
+        return self.directory / f"{key}.npz"
+
+    def get(self, key: str) -> bytes | None:
+        try:
+            return self._path(key).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def put(self, key: str, *, model: str, origin: date, payload: bytes) -> None:
+        path = self._path(key)
+        partial = path.with_suffix(".part")
+        partial.write_bytes(payload)
+        partial.replace(path)  # atomic: a reader never sees half a piece

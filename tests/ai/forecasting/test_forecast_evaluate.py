@@ -44,6 +44,22 @@ def test_the_table_lists_every_model_with_its_scores_and_says_which_serves(tmp_p
     assert "known ahead: holiday" in err
 
 
+def test_a_run_again_with_a_pieces_directory_reuses_what_it_fitted(tmp_path):
+    path = write_csv(tmp_path, weekly_series(days=160, seed=2))
+    args = ["--csv", str(path), "--origins", "3", "--horizon", "7", "--seeds", "2", "--epochs", "1"]
+    pieces = tmp_path / "pieces"
+    first, err = run(*args, "--models", "seasonal_naive,gru", "--pieces", str(pieces))
+    assert "(0 of 6 forecasts reused)" in err and len(list(pieces.glob("*.npz"))) == 6
+    again, err = run(*args, "--models", "seasonal_naive,weekday_mean4,gru", "--pieces", str(pieces))
+    assert "(6 of 9 forecasts reused)" in err and len(list(pieces.glob("*.npz"))) == 9
+
+    def maes(out):  # model -> its MAE column (h1 / h4 / h7 / 1-7)
+        return {tokens[0]: tokens[1:8] for tokens in ([t for t in line.split() if t != "*"] for line in
+                out.splitlines()[2:5] if line.strip())}  # fmt: skip
+
+    assert maes(first) == {name: values for name, values in maes(again).items() if name != "weekday_mean4"}
+
+
 def test_plain_text_output_and_a_chosen_value_column(tmp_path):
     path = write_csv(tmp_path, weekly_series(days=120, seed=4))
     out, _ = run("--csv", str(path), "--value-column", "census", "--models", "seasonal_naive", "--origins", "2")

@@ -56,6 +56,12 @@ class Command(BaseCommand):
             action="store_true",
             help="In a panel, leave out series with gaps or bad values (listed) instead of refusing the file.",
         )
+        parser.add_argument(
+            "--pieces",
+            metavar="DIR",
+            help="Keep each model's forecasts per origin in DIR and reuse them when run again on the same data and "
+            "options (resume an interrupted run, add a model or origins, print the table again).",
+        )
         parser.add_argument("--markdown", action="store_true", help="Print the table in Markdown.")
         parser.add_argument("--title", help="A title line above the table.")
 
@@ -64,6 +70,7 @@ class Command(BaseCommand):
         from ai.forecasting.engine.backtest import backtest
         from ai.forecasting.engine.csvdata import CsvError, read_csv
         from ai.forecasting.engine.models import MODEL_NAMES
+        from ai.forecasting.engine.pieces import DirectoryPieceStore
         from ai.forecasting.engine.report import format_table
 
         models = None
@@ -153,6 +160,7 @@ class Command(BaseCommand):
                 calendar=calendar,
                 progress=progress,
                 options=model_options,
+                store=DirectoryPieceStore(options["pieces"]) if options["pieces"] else None,
             )
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
@@ -160,7 +168,9 @@ class Command(BaseCommand):
             sys.stderr.write("\n")
         result.notes.extend(problems)
         self.stdout.write(format_table(result, markdown=options["markdown"], title=options["title"]))
-        self.stderr.write(f"Done in {time.perf_counter() - started:.0f} s.")
+        pieces = result.details.get("pieces")
+        reused = f" ({pieces['reused']} of {pieces['reused'] + pieces['computed']} forecasts reused)" if pieces else ""
+        self.stderr.write(f"Done in {time.perf_counter() - started:.0f} s{reused}.")
 
     @staticmethod
     def _calendar(engine_calendar: Any, value: str) -> Any:
