@@ -103,6 +103,30 @@ def test_a_backtest_a_week_later_fits_only_its_new_origin(settings):
     assert not BacktestPiece.objects.filter(origin=min(later) - timedelta(days=7)).exists()
 
 
+def test_a_night_cut_short_in_its_backtest_keeps_what_it_fitted_and_the_next_attempt_resumes(monkeypatch):
+    from ai.forecasting.engine import backtest as engine_backtest
+
+    small_hospital()
+    real_fit = engine_backtest.fit_tasks
+    calls = []
+
+    def fit_that_dies_on_the_fourth(*args, **kwargs):
+        calls.append(args[1])
+        if len(calls) == 4:
+            raise MemoryError("worker killed")
+        return real_fit(*args, **kwargs)
+
+    monkeypatch.setattr(engine_backtest, "fit_tasks", fit_that_dies_on_the_fourth)
+    first = forecast_nightly_run(night=today(), options=CHEAP)
+    assert first.status == "failed" and BacktestPiece.objects.count() == 3
+
+    again = forecast_nightly_run(night=today(), options=CHEAP)
+
+    assert again.status == "succeeded" and again.attempts == 2
+    assert {"code": "backtest_pieces", "reused": 3, "computed": 1} in again.notes
+    assert len(calls) == 4 + 1
+
+
 def test_a_failed_training_leaves_the_previous_model_serving(monkeypatch):
     wards = small_hospital()
     forecast_nightly_run(night=today() - timedelta(days=1), options=CHEAP)
