@@ -44,7 +44,8 @@ def model_options() -> dict[str, dict]:
 
 
 def history_days() -> int:
-    """At most this many days of census history are read (older days add little and cost training time)."""
+    """About this many days of census history are read (older days add little and cost training time): from
+    the start of the quarter this many days back (training_data.history_start)."""
     return int(getattr(settings, "FORECAST_HISTORY_DAYS", 3 * 365))
 
 

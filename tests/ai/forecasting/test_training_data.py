@@ -1,13 +1,13 @@
 """The wards' history as the engine's series: census snapshots, gaps, days derived from bed stays, known-ahead."""
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import numpy as np
 import pytest
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.utils import timezone
 
-from ai.forecasting.training_data import hospital_series, ward_histories
+from ai.forecasting.training_data import history_start, hospital_series, ward_histories
 from emr.models import Encounter
 from scheduling.models import Bed, BedRequest, BedStay, WardDailyCensus
 from tests.ai.forecasting.test_nightly_support import WardSpec, census_history, make_ward, today
@@ -52,6 +52,18 @@ def test_the_census_becomes_one_consecutive_series_per_ward_ending_yesterday():
     assert history.admissions.sum() == sum(WardDailyCensus.objects.values_list("admissions", flat=True))
     assert series.known == {}  # no bed stays recorded: nothing known ahead
     assert [s.key for s in hospital_series()] == ["GM1"]
+
+
+def test_the_history_starts_at_a_quarter_so_it_stays_put_from_week_to_week():
+    assert history_start(date(2026, 11, 26), 1095) == date(2023, 10, 1)  # 1095 days back: 2023-11-28
+    assert history_start(date(2026, 12, 3), 1095) == date(2023, 10, 1)  # a week later: the same start
+    assert history_start(date(2027, 1, 5), 1095) == date(2024, 1, 1)  # a new quarter
+    assert history_start(date(2026, 3, 31), 90) == date(2026, 1, 1)
+    spec = WardSpec("GM1", "general_medicine", 20, 15.0, days=200)
+    census_history(make_ward(spec), spec, until=today() - timedelta(days=1))
+    [history] = ward_histories(horizon=14, history_days=100)
+    assert history.series.dates[0] == history_start(today() - timedelta(days=1), 100)
+    assert len(history.series.dates) >= 100
 
 
 def test_short_gaps_carry_the_census_forward_and_a_long_gap_cuts_the_series():
