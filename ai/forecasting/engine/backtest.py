@@ -110,7 +110,7 @@ def backtest(
     unit = "months" if series[0].freq == "M" else "days"
     for key, length in short.items():
         notes.append(
-            f"{key}: {length} {unit} of history, under the {min_history(series[0])} needed for the networks: "
+            f"{key}: {length} {unit[:-1] if length == 1 else unit} of history, under the {min_history(series[0])} needed for the networks: "
             f"baselines only"
         )
     positions = [{d: i for i, d in enumerate(s.dates)} for s in series]
