@@ -24,6 +24,7 @@ MODEL_LABELS = {
     "lightgbm": _("LightGBM (lags and calendar)"),
     "gru": _("GRU (recurrent network)"),
     "lstm": _("LSTM (recurrent network)"),
+    "ensemble": _("Ensemble (GRU + LSTM + LightGBM)"),
 }
 
 

@@ -269,7 +269,7 @@ def _compute(run: ForecastRun, night: date, options: dict[str, Any], progress: _
         training_started = time.monotonic()
         try:
             forecasts, artifact = _train(
-                eligible, winner, horizon, seeds, calendar, model_options.get(winner), _warm_start(winner)
+                eligible, winner, horizon, seeds, calendar, _options_for(winner, model_options), _warm_start(winner)
             )
         except Exception as exc:
             logger.exception("forecast training of %s failed", winner)
@@ -300,6 +300,16 @@ def _compute(run: ForecastRun, night: date, options: dict[str, Any], progress: _
              "model": model}
         )  # fmt: skip
     return outcome
+
+
+def _options_for(model: str, model_options: dict[str, Any]) -> dict[str, Any] | None:
+    """A model's FORECAST_MODEL_OPTIONS; the ensemble, unless given its own, takes its parts' (as its backtest
+    did, which averaged the parts' backtest forecasts)."""
+    from ai.forecasting.engine.models import ENSEMBLE_PARTS
+
+    if model == "ensemble" and model not in model_options:
+        return {part: model_options[part] for part in ENSEMBLE_PARTS if part in model_options} or None
+    return model_options.get(model)
 
 
 def _last_origin(until: date, horizon: int, step: int) -> date | None:
@@ -414,7 +424,7 @@ def _forecast_with_serving(
     for name in dict.fromkeys(candidates):
         init = _warm_start(name) if serving and name == serving.model_name else None
         try:
-            forecasts, _artifact = _train(eligible, name, horizon, 1, calendar, model_options.get(name), init)
+            forecasts, _artifact = _train(eligible, name, horizon, 1, calendar, _options_for(name, model_options), init)
         except Exception as exc:  # the serving kind may fail the same way: fall back to a baseline
             last_error = exc
             continue

@@ -26,11 +26,13 @@ from .calendar import HolidayCalendar, resolve
 from .features import add_steps, season_length
 from .models import (
     BASELINES,
+    ENSEMBLE_PARTS,
     LABELS,
     MIN_HISTORY_DAYS,
     MIN_HISTORY_MONTHS,
     MODEL_NAMES,
     RECURRENT,
+    combine,
     fit_tasks,
     min_history,
 )
@@ -109,8 +111,9 @@ def backtest(
     short = {s.key: len(s.values) for s in series if len(s.values) < min_history(s)}
     unit = "months" if series[0].freq == "M" else "days"
     for key, length in short.items():
+        named = unit.removesuffix("s") if length == 1 else unit
         notes.append(
-            f"{key}: {length} {unit[:-1] if length == 1 else unit} of history, under the {min_history(series[0])} needed for the networks: "
+            f"{key}: {length} {named} of history, under the {min_history(series[0])} needed for the networks: "
             f"baselines only"
         )
     positions = [{d: i for i, d in enumerate(s.dates)} for s in series]
@@ -152,6 +155,11 @@ def backtest(
             seconds=[],
             member_points=[np.full((n_o, n_s, horizon), np.nan) for _ in range(seeds if model in RECURRENT else 0)],
         )
+        if model == "ensemble" and options.get(model) is None and all(p in collected for p in ENSEMBLE_PARTS):
+            # the average of its parts' backtest forecasts, which are the forecasts it would have made
+            collected[model] = _ensemble_of(collected, col)
+            done += n_o
+            continue
         previous: bytes | None = None
         for o, origin in enumerate(origins):
             done += 1
@@ -222,6 +230,21 @@ def backtest(
     if store is not None:
         result.details["pieces"] = counts
     return result
+
+
+def _ensemble_of(collected: dict[str, _Collected], col: _Collected) -> _Collected:
+    """The ensemble's backtest from its parts': averaged forecasts and quantiles (NaN where a part has none), one
+    ensemble per seed, and the parts' fitting time added up."""
+    parts = [collected[p] for p in ENSEMBLE_PARTS]
+    col.point = combine([p.point for p in parts])
+    col.quantiles = combine([p.quantiles for p in parts])
+    trees = collected["lightgbm"].point
+    networks = [collected[p] for p in ENSEMBLE_PARTS if p != "lightgbm"]
+    col.member_points = [
+        combine([*(n.member_points[m] for n in networks), trees]) for m in range(len(col.member_points))
+    ]
+    col.seconds = [sum(float(np.mean(p.seconds)) if p.seconds else 0.0 for p in parts)]
+    return col
 
 
 def _place(col: _Collected, o: int, rows: list[int], piece: Piece) -> None:

@@ -101,8 +101,14 @@ def _footer(result: BacktestResult, markdown: bool) -> list[str]:
         score = result.scores.get(model)
         if score and score.extra.get("seed_mae"):
             seed_mae = score.extra["seed_mae"]
+            what = (
+                f"the average of GRU, LSTM and LightGBM, the networks with {len(seed_mae)} seeds each; with one "
+                "seed of each network, MAE "
+                if model == "ensemble"
+                else f"an ensemble of {len(seed_mae)} seeds; single seeds' MAE "
+            )
             out.append(
-                f"{bullet}{model}: an ensemble of {len(seed_mae)} seeds; single seeds' MAE "
+                f"{bullet}{model}: {what}"
                 + ", ".join(f"{v:.2f}" for v in seed_mae)
                 + f" (sd {score.extra.get('seed_mae_sd', 0):.2f})."
             )

@@ -14,11 +14,12 @@ from .support import TINY_NET, monthly_series, weekly_series
 
 torch.set_num_threads(1)
 FAST = {"lightgbm": {"n_estimators": 30}, "gru": TINY_NET, "lstm": TINY_NET}
+FAST["ensemble"] = dict(FAST)
 
 
 def test_model_names_are_the_baselines_then_the_networks():
     assert BASELINES == ("seasonal_naive", "weekday_mean4", "auto_ets", "auto_theta", "lightgbm")
-    assert RECURRENT == ("gru", "lstm")
+    assert RECURRENT == ("gru", "lstm", "ensemble")  # the ensemble needs its networks' history and rule
     assert MODEL_NAMES == BASELINES + RECURRENT
 
 
@@ -51,9 +52,10 @@ def test_values_after_the_origin_change_nothing(model):
 @pytest.mark.parametrize("cell", RECURRENT)
 def test_networks_are_reproducible_with_a_seed_and_differ_across_seeds(cell):
     series = [weekly_series("A", days=120, seed=1), weekly_series("B", days=120, level=20, seed=2)]
-    first, artifact_1 = fit_forecast(series, cell, horizon=7, seed=5, options=TINY_NET)
-    again, artifact_2 = fit_forecast(series, cell, horizon=7, seed=5, options=TINY_NET)
-    other, _ = fit_forecast(series, cell, horizon=7, seed=6, options=TINY_NET)
+    options = FAST[cell]
+    first, artifact_1 = fit_forecast(series, cell, horizon=7, seed=5, options=options)
+    again, artifact_2 = fit_forecast(series, cell, horizon=7, seed=5, options=options)
+    other, _ = fit_forecast(series, cell, horizon=7, seed=6, options=options)
     for x, y, z in zip(first, again, other, strict=True):
         np.testing.assert_array_equal(x.mean, y.mean)
         assert not np.array_equal(x.mean, z.mean)
