@@ -38,9 +38,9 @@ NIGHTLY_TASK = "ai.forecasting.tasks.forecast_nightly_task"
 REGISTRY_LOCK = 7_405_101  # pg_advisory_xact_lock key: model versions are handed out one at a time
 OPTION_KEYS = {"origins": int, "seeds": int, "models": list, "history_days": int, "backtest": bool}
 
-# Progress (percent) at the start of each stage.
 ORIGIN_WEEKDAY = 6  # weekly backtest origins fall on Sundays, so a week later all but one are shared
 PIECE_KEEP_DAYS = 60  # backtest pieces unused this long are deleted
+# Progress (percent) at the start of each stage.
 STAGE_PROGRESS = {"data": 2, "backtest": 10, "train": 70, "forecast": 85, "plan": 92, "done": 100}
 
 
@@ -210,7 +210,7 @@ def forecast_nightly_run(*, night: date, options: dict[str, Any] | None = None) 
 def _compute(run: ForecastRun, night: date, options: dict[str, Any], progress: _Progress) -> _Outcome:
     from ai.forecasting.engine import calendar as engine_calendar
     from ai.forecasting.engine.backtest import backtest, choose_model
-    from ai.forecasting.engine.models import MIN_HISTORY_DAYS
+    from ai.forecasting.engine.models import MIN_HISTORY_DAYS, hyperparameters
     from ai.forecasting.training_data import ward_histories
 
     horizon = conf.horizon()
@@ -262,6 +262,7 @@ def _compute(run: ForecastRun, night: date, options: dict[str, Any], progress: _
             outcome.notes.append({"code": "backtest_pieces", **result.details["pieces"]})
             winner, reason = choose_model(result)
             registry = _registry_fields(result, winner, reason, eligible, horizon, seeds, calendar, night)
+            registry["hyperparameters"]["options"] = hyperparameters(winner, _options_for(winner, model_options))
             maes = {name: score.mae_overall for name, score in result.scores.items()}
             best_baseline = result.best_baseline
 

@@ -169,6 +169,25 @@ def fit_tasks(
     return forecasts, artifact, info
 
 
+def hyperparameters(model: str, options: dict[str, Any] | None) -> dict[str, Any]:
+    """The options `model` is trained with: its defaults with `options` applied (for the model registry)."""
+    if model in CELLS:
+        from dataclasses import asdict
+
+        from .recurrent import RecurrentOptions
+
+        return asdict(RecurrentOptions.from_dict(options))
+    if model == "lightgbm":
+        from dataclasses import asdict
+
+        from .baselines import LgbOptions
+
+        return asdict(LgbOptions(**(options or {})))
+    if model == "ensemble":
+        return {part: hyperparameters(part, part_options) for part, part_options in ensemble_options(options).items()}
+    return dict(options or {})
+
+
 def ensemble_options(options: dict[str, Any] | None) -> dict[str, dict[str, Any] | None]:
     """The ensemble's options: {part: that part's options} for parts among ENSEMBLE_PARTS."""
     unknown = set(options or {}) - set(ENSEMBLE_PARTS)

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from ai.forecasting.engine.backtest import backtest
-from ai.forecasting.engine.models import ENSEMBLE_PARTS, fit_forecast, load_artifact
+from ai.forecasting.engine.models import ENSEMBLE_PARTS, fit_forecast, hyperparameters, load_artifact
 from ai.forecasting.engine.types import QUANTILES
 
 from .support import TINY_NET, weekly_series
@@ -56,3 +56,13 @@ def test_in_the_backtest_the_ensemble_averages_its_parts_forecasts_without_fitti
     alone = backtest(series, horizon=7, n_origins=3, models=["seasonal_naive", "ensemble"], seeds=2,
                      options={"ensemble": PARTS})  # fmt: skip
     assert np.allclose(alone.details["points"]["ensemble"], points["ensemble"])
+
+
+def test_the_registry_records_every_option_a_model_was_trained_with():
+    gru = hyperparameters("gru", {"epochs": 5})
+    assert gru["epochs"] == 5 and gru["hidden"] == 16 and gru["scope"] == "global"
+    assert hyperparameters("lightgbm", None)["n_estimators"] == 300
+    ensemble = hyperparameters("ensemble", {"lstm": {"hidden": 8}})
+    assert set(ensemble) == set(ENSEMBLE_PARTS)
+    assert ensemble["lstm"]["hidden"] == 8 and ensemble["gru"]["hidden"] == 16
+    assert hyperparameters("auto_ets", {"window": 364}) == {"window": 364}

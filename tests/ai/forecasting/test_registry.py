@@ -33,6 +33,7 @@ def test_the_winner_serves_with_its_file_figures_and_reason():
     assert model.best_baseline in CHEAP["models"]
     assert model.reason.startswith(("Seasonal naive", "Mean of the last 4")) and "serves" in model.reason
     assert model.hyperparameters["horizon"] == 14 and model.hyperparameters["seeds"] == 1
+    assert model.hyperparameters["options"] == {}  # the naive baselines have none
     assert len(model.backtest_origins) == 2
     for name in CHEAP["models"]:
         score = model.metrics[name]
