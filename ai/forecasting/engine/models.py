@@ -17,12 +17,13 @@ import io
 import json
 import time
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import date
 from typing import Any
 
 import numpy as np
 
-from .baselines import Task, lightgbm_fit_predict, naive_forecast, statsforecast_forecast
+from .baselines import LgbOptions, Task, lightgbm_fit_predict, naive_forecast, statsforecast_forecast
 from .calendar import HolidayCalendar, resolve
 from .features import add_steps
 from .types import QUANTILES, Forecast, Series
@@ -149,8 +150,6 @@ def fit_tasks(
         results = [statsforecast_forecast(task, horizon, model, window=window) for task in tasks]
         artifact = json.dumps({"model": model, "horizon": horizon}).encode()
     elif model == "lightgbm":
-        from .baselines import LgbOptions
-
         try:
             lgb_options = LgbOptions(**(options or {}))
         except TypeError as exc:
@@ -172,16 +171,10 @@ def fit_tasks(
 def hyperparameters(model: str, options: dict[str, Any] | None) -> dict[str, Any]:
     """The options `model` is trained with: its defaults with `options` applied (for the model registry)."""
     if model in CELLS:
-        from dataclasses import asdict
-
         from .recurrent import RecurrentOptions
 
         return asdict(RecurrentOptions.from_dict(options))
     if model == "lightgbm":
-        from dataclasses import asdict
-
-        from .baselines import LgbOptions
-
         return asdict(LgbOptions(**(options or {})))
     if model == "ensemble":
         return {part: hyperparameters(part, part_options) for part, part_options in ensemble_options(options).items()}

@@ -112,16 +112,13 @@ def piece_loads(payload: bytes) -> Piece:
 
 
 class MemoryPieceStore:
-    """A store in a dict: for the evaluation command and tests."""
+    """A store in a dict, for backtests repeated in one process (tests, notebooks)."""
 
     def __init__(self) -> None:
         self.pieces: dict[str, bytes] = {}
-        self.hits = 0
 
     def get(self, key: str) -> bytes | None:
-        payload = self.pieces.get(key)
-        self.hits += payload is not None
-        return payload
+        return self.pieces.get(key)
 
     def put(self, key: str, *, model: str, origin: date, payload: bytes) -> None:
         self.pieces[key] = payload
