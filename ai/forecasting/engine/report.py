@@ -115,3 +115,37 @@ def _footer(result: BacktestResult, markdown: bool) -> list[str]:
     out.append(f"{bullet}Serves (*): {result.reason}")
     out += [f"{bullet}Note: {note}" for note in result.notes]
     return out
+
+
+def averages_table(result: BacktestResult, averages: list[list[str]], *, markdown: bool = False) -> str:
+    """Plain averages of some models' backtest forecasts (e.g. ["gru", "lightgbm"]), each scored like a model:
+    MAE over all horizons, and the paired bootstrap against the best baseline and against LightGBM. Read off
+    the backtest's stored forecasts: nothing is fitted again."""
+    import numpy as np
+
+    from .metrics import paired_bootstrap
+
+    points, actual = result.details["points"], result.details["actual"]
+    n_origins = len(result.origins)
+    references = list(dict.fromkeys([result.best_baseline, *(["lightgbm"] if "lightgbm" in points else [])]))
+
+    def versus(errors: np.ndarray, reference: str) -> str:
+        base = np.abs(points[reference] - actual).reshape(n_origins, -1)
+        estimate, low, high = paired_bootstrap(errors.reshape(n_origins, -1), base, seed=0)
+        return f"{estimate * 100:+.1f}% [{low * 100:+.1f}, {high * 100:+.1f}]"
+
+    header = ["average of", "MAE", *(f"vs {LABELS[r]} (95% CI)" for r in references)]
+    rows = []
+    for members in averages:
+        missing = [m for m in members if m not in points]
+        if missing:
+            raise ValueError(f"not in the backtest: {', '.join(missing)}")
+        errors = np.abs(np.mean([points[m] for m in members], axis=0) - actual)
+        rows.append([" + ".join(members), _num(float(np.nanmean(errors)), 2), *(versus(errors, r) for r in references)])
+    if markdown:
+        lines = ["| " + " | ".join(header) + " |", "|---|" + "---:|" * (len(header) - 1)]
+        return "\n".join([*lines, *("| " + " | ".join(row) + " |" for row in rows)]) + "\n"
+    widths = [max(len(header[i]), *(len(r[i]) for r in rows)) for i in range(len(header))]
+    out = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
+    out += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
+    return "\n".join(out) + "\n"

@@ -60,6 +60,23 @@ def test_a_run_again_with_a_pieces_directory_reuses_what_it_fitted(tmp_path):
     assert maes(first) == {name: values for name, values in maes(again).items() if name != "weekday_mean4"}
 
 
+def test_averages_of_models_are_scored_from_the_backtest_forecasts(tmp_path):
+    path = write_csv(tmp_path, weekly_series(days=160, seed=2))
+    args = ["--csv", str(path), "--models", "seasonal_naive,weekday_mean4", "--origins", "3", "--horizon", "7"]
+    out, _ = run(*args, "--markdown", "--averages", "seasonal_naive+weekday_mean4,weekday_mean4")
+    header, rule, both, single = out.splitlines()[-4:]
+    assert header.startswith("| average of | MAE | vs ")
+    assert both.startswith("| seasonal_naive + weekday_mean4 | ")
+    # an "average" of one model is that model: its MAE over all horizons, as in the main table
+    table_mae = float(next(line for line in out.splitlines() if line.startswith("| weekday_mean4")).split("|")[2]
+                      .split("/")[-1])  # fmt: skip
+    assert float(single.split("|")[2]) == pytest.approx(table_mae, abs=0.05)  # the table rounds to 0.1
+    with pytest.raises(CommandError, match="not in the backtest: auto_ets"):
+        run(*args, "--averages", "auto_ets+weekday_mean4")
+    with pytest.raises(CommandError, match="unknown model"):
+        run(*args, "--averages", "prophet+weekday_mean4")
+
+
 def test_plain_text_output_and_a_chosen_value_column(tmp_path):
     path = write_csv(tmp_path, weekly_series(days=120, seed=4))
     out, _ = run("--csv", str(path), "--value-column", "census", "--models", "seasonal_naive", "--origins", "2")

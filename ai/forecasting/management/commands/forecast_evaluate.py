@@ -62,6 +62,11 @@ class Command(BaseCommand):
             help="Keep each model's forecasts per origin in DIR and reuse them when run again on the same data and "
             "options (resume an interrupted run, add a model or origins, print the table again).",
         )
+        parser.add_argument(
+            "--averages",
+            help="Also score plain averages of models' forecasts, e.g. 'gru+lstm,gru+lstm+lightgbm' (read off the "
+            "backtest: nothing more is fitted).",
+        )
         parser.add_argument("--markdown", action="store_true", help="Print the table in Markdown.")
         parser.add_argument("--title", help="A title line above the table.")
 
@@ -71,7 +76,7 @@ class Command(BaseCommand):
         from ai.forecasting.engine.csvdata import CsvError, read_csv
         from ai.forecasting.engine.models import MODEL_NAMES
         from ai.forecasting.engine.pieces import DirectoryPieceStore
-        from ai.forecasting.engine.report import format_table
+        from ai.forecasting.engine.report import averages_table, format_table
 
         models = None
         if options["models"]:
@@ -79,6 +84,14 @@ class Command(BaseCommand):
             unknown = [m for m in models if m not in MODEL_NAMES]
             if unknown:
                 raise CommandError(f"Unknown model(s): {', '.join(unknown)}. Choose from: {_model_names()}.")
+
+        averages = [
+            [m.strip() for m in group.split("+") if m.strip()] for group in (options["averages"] or "").split(",")
+        ]
+        averages = [group for group in averages if group]
+        unknown = sorted({m for group in averages for m in group if m not in MODEL_NAMES})
+        if unknown:
+            raise CommandError(f"--averages: unknown model(s) {', '.join(unknown)}. Choose from: {_model_names()}.")
 
         problems: list[str] = []
         if options["csv"]:
@@ -168,6 +181,11 @@ class Command(BaseCommand):
             sys.stderr.write("\n")
         result.notes.extend(problems)
         self.stdout.write(format_table(result, markdown=options["markdown"], title=options["title"]))
+        if averages:
+            try:
+                self.stdout.write("\n" + averages_table(result, averages, markdown=options["markdown"]))
+            except ValueError as exc:
+                raise CommandError(f"--averages: {exc}") from exc
         pieces = result.details.get("pieces")
         reused = f" ({pieces['reused']} of {pieces['reused'] + pieces['computed']} forecasts reused)" if pieces else ""
         self.stderr.write(f"Done in {time.perf_counter() - started:.0f} s{reused}.")
